@@ -1,0 +1,54 @@
+/* ferry: the command line layer.  One file per subcommand (cmd-*.c), all
+ * registered in the table in ferry.c; each turns options into calls of the
+ * libraries under src/ and nothing more. */
+#ifndef FERRY_CLI_H
+#define FERRY_CLI_H
+
+#include <stdbool.h>
+#include <getopt.h>
+#include "config/config.h"
+
+struct cli;
+
+struct command {
+  const char *name;
+  int (*run) (struct cli *cli, int argc, char **argv);  /* NULL: not built yet */
+  const char *summary;      /* one line for `ferry --help` */
+  const char *usage;        /* "ferry NAME [OPTIONS] ..." */
+  const char *help;         /* the options, one per line, for `ferry NAME --help` */
+};
+
+struct cli {
+  const struct command *cmd;
+  struct config *cfg;
+  char **global_e;          /* -e given before the subcommand, in order */
+  size_t n_global_e;
+  bool debug, quiet;
+};
+
+extern const struct command commands[];
+const struct command *find_command (const char *name);
+
+/* Options every subcommand takes: -e/--extra-vars, --debug, -q/--quiet, -h/--help. */
+#define CLI_COMMON_SHORT "e:qh"
+#define CLI_COMMON_LONG                                   \
+  { "extra-vars", required_argument, NULL, 'e' },         \
+  { "debug", no_argument, NULL, 0x100 },                  \
+  { "quiet", no_argument, NULL, 'q' },                    \
+  { "help", no_argument, NULL, 'h' }
+
+/* Handle a common option returned by getopt_long.  Returns 1 if handled,
+ * 0 if not a common option; exits for --help. */
+int cli_common_option (struct cli *cli, int c, const char *arg);
+/* Report an unknown option or missing argument (getopt's '?' or ':') and
+ * return FERRY_EXIT_USAGE. */
+int cli_bad_option (struct cli *cli, char **argv);
+/* Apply every -e (global then command's), set the log level.  Returns 0, or
+ * FERRY_EXIT_USAGE after logging the configuration errors. */
+int cli_load_config (struct cli *cli);
+void cli_print_command_help (const struct command *cmd, FILE *fp);
+
+/* The subcommands. */
+int cmd_config (struct cli *cli, int argc, char **argv);
+
+#endif

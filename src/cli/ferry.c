@@ -1,0 +1,211 @@
+/* ferry: main entry point and the table of subcommands (as git.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <getopt.h>
+
+#include "cli/cli.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/redact.h"
+#include "common/util.h"
+
+#define SELECT_HELP \
+  "Selection:\n" \
+  "      --vm NAME            work on this VM (repeatable); default: vms_list\n" \
+  "      --all                every VM of the datacenter\n"
+
+const struct command commands[] = {
+  { "discover", NULL,
+    "Inventory VMs from vCenter/ESXi and flag migration blockers",
+    "ferry discover [-e @FILE]... [--vm NAME]... [--all] [--format table|json|yaml|csv] "
+    "[--output-dir DIR]",
+    SELECT_HELP
+    "      --format FMT         table (default), json, yaml or csv\n"
+    "      --output-dir DIR     where to write <vm>/vm.json (default: os_migrate_vmw_data_dir)\n" },
+  { "check", NULL,
+    "Check both sides before migrating: credentials, privileges, reachability, quotas, tools",
+    "ferry check [-e @FILE]... [--vm NAME]... [--format table|json]",
+    SELECT_HELP
+    "      --format FMT         table (default) or json\n" },
+  { "copy", NULL,
+    "Copy a disk between NBD, files and block devices (the migration's data path)",
+    "ferry copy [OPTIONS] SRC DST",
+    "      --extents FILE       copy only these areas ([{\"start\":N,\"length\":N},...])\n"
+    "      --checkpoint FILE    record finished ranges; a rerun copies only what is missing\n"
+    "      --destination-is-zero  skip zero areas\n"
+    "      --verify             compare source and destination after copying\n"
+    "      --progress[=json]    show progress\n" },
+  { "migrate", NULL,
+    "Migrate VMs: snapshot, copy disks to Cinder volumes, convert, create the instance",
+    "ferry migrate [-e @FILE]... [--vm NAME]... [--dry-run]",
+    SELECT_HELP
+    "      --dry-run            show the plan per VM, change nothing\n" },
+  { "sync", NULL,
+    "Warm migration: copy the blocks changed since the last sync (CBT), VM running",
+    "ferry sync [-e @FILE]... [--vm NAME]...",
+    SELECT_HELP },
+  { "cutover", NULL,
+    "Warm migration: shut down, last sync, convert, create the instance",
+    "ferry cutover [-e @FILE]... [--vm NAME]...",
+    SELECT_HELP },
+  { "status", NULL,
+    "Show each VM's migration phase, bytes copied, syncs and resources created",
+    "ferry status [-e @FILE]... [--vm NAME]... [--format table|json]",
+    SELECT_HELP },
+  { "teardown", NULL,
+    "Delete what ferry created on the destination for the selected VMs",
+    "ferry teardown [-e @FILE]... [--vm NAME]...",
+    SELECT_HELP },
+  { "config", cmd_config,
+    "Show the effective configuration (secrets masked) or the known keys",
+    "ferry config show [-e @FILE]... [--format yaml|json] | ferry config keys",
+    "Actions:\n"
+    "  show                     print the effective configuration, secrets as ***\n"
+    "  keys                     list every configuration key with its type and default\n"
+    "Options:\n"
+    "      --format FMT         yaml (default) or json\n" },
+  { NULL }
+};
+
+const struct command *
+find_command (const char *name)
+{
+  for (const struct command *c = commands; c->name; c++)
+    if (strcmp (c->name, name) == 0)
+      return c;
+  return NULL;
+}
+
+static void
+usage (FILE *fp)
+{
+  fprintf (fp,
+           "ferry %s: move virtual machines from VMware vSphere to OpenStack\n\n"
+           "Usage: ferry [--debug|--quiet] [-e @FILE|KEY=VALUE]... COMMAND [ARGS]\n"
+           "       ferry help COMMAND | ferry COMMAND --help | ferry --version\n\n"
+           "Commands:\n", FERRY_VERSION);
+  for (const struct command *c = commands; c->name; c++)
+    fprintf (fp, "  %-10s %s%s\n", c->name, c->summary, c->run ? "" : " (not built yet)");
+  fprintf (fp,
+           "\nConfiguration: os-migrate's vars.yaml and secrets.yml work unchanged:\n"
+           "  ferry migrate -e @secrets.yml -e @vars.yaml\n"
+           "clouds.yaml, OS_CLOUD and OS_* variables are honoured for the destination.\n\n"
+           "Exit codes:\n"
+           "  0    success\n"
+           "  1    the work failed (a check failed, a VM failed; others went on)\n"
+           "  2    usage or configuration error: nothing was done\n"
+           "  3    vSphere side: unreachable, login refused, API fault\n"
+           "  4    OpenStack side: unreachable, authentication, API error, quota\n"
+           "  5    disk data path: read, write or verify failed\n"
+           "  6    guest conversion failed\n"
+           "  130  interrupted (SIGINT/SIGTERM); ferry's snapshots were removed\n\n"
+           "See docs/ferry.md for every option and docs/configuration.md for every key.\n");
+}
+
+int
+main (int argc, char **argv)
+{
+  static const struct option opts[] = {
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, 'V' },
+    { "debug", no_argument, NULL, 0x100 },
+    { "quiet", no_argument, NULL, 'q' },
+    { "extra-vars", required_argument, NULL, 'e' },
+    { NULL, 0, NULL, 0 }
+  };
+  struct cli cli = { 0 };
+  const struct command *cmd;
+  char *global_e[256];
+  int c, r;
+
+  cli.global_e = global_e;
+  opterr = 0;
+  /* '+': stop at the first non-option, the subcommand. */
+  while ((c = getopt_long (argc, argv, "+hVqe:", opts, NULL)) != -1) {
+    switch (c) {
+    case 'h':
+      usage (stdout);
+      return FERRY_EXIT_OK;
+    case 'V':
+      printf ("ferry %s\n", FERRY_VERSION);
+      return FERRY_EXIT_OK;
+    case 0x100:
+      cli.debug = true;
+      break;
+    case 'q':
+      cli.quiet = true;
+      break;
+    case 'e':
+      if (cli.n_global_e >= sizeof global_e / sizeof global_e[0]) {
+        fprintf (stderr, "ferry: too many -e options\n");
+        return FERRY_EXIT_USAGE;
+      }
+      global_e[cli.n_global_e++] = optarg;
+      break;
+    default:
+      fprintf (stderr, "ferry: option '%s' is not known or needs a value\n"
+               "See 'ferry --help'.\n", argv[optind - 1]);
+      return FERRY_EXIT_USAGE;
+    }
+  }
+  if (optind >= argc) {
+    usage (stderr);
+    return FERRY_EXIT_USAGE;
+  }
+
+  if (strcmp (argv[optind], "help") == 0) {
+    if (optind + 1 >= argc) {
+      usage (stdout);
+      return FERRY_EXIT_OK;
+    }
+    cmd = find_command (argv[optind + 1]);
+    if (cmd == NULL) {
+      fprintf (stderr, "ferry: no help for '%s': not a ferry command. See 'ferry --help'.\n",
+               argv[optind + 1]);
+      return FERRY_EXIT_USAGE;
+    }
+    cli.cmd = cmd;
+    cli_print_command_help (cmd, stdout);
+    return FERRY_EXIT_OK;
+  }
+
+  cmd = find_command (argv[optind]);
+  if (cmd == NULL) {
+    const char *names[32];
+    size_t n = 0;
+    const char *near;
+    for (const struct command *k = commands; k->name && n < 32; k++)
+      names[n++] = k->name;
+    near = closest_word (argv[optind], names, n);
+    fprintf (stderr, "ferry: '%s' is not a ferry command%s%s%s. See 'ferry --help'.\n",
+             argv[optind], near ? " (did you mean '" : "", near ? near : "",
+             near ? "'?)" : "");
+    return FERRY_EXIT_USAGE;
+  }
+  cli.cmd = cmd;
+  argc -= optind;
+  argv += optind;
+  optind = 0;               /* reset getopt for the subcommand */
+
+  if (cmd->run == NULL) {
+    for (int i = 1; i < argc; i++)
+      if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0) {
+        cli_print_command_help (cmd, stdout);
+        return FERRY_EXIT_OK;
+      }
+    fprintf (stderr, "ferry %s: not built yet in this version of ferry (%s)\n",
+             cmd->name, FERRY_VERSION);
+    return FERRY_EXIT_FAILED;
+  }
+
+  cli.cfg = config_new ();
+  if (cli.cfg == NULL) {
+    perror ("ferry");
+    return FERRY_EXIT_FAILED;
+  }
+  r = cmd->run (&cli, argc, argv);
+  config_free (cli.cfg);
+  redact_clear ();
+  return r;
+}

@@ -1,0 +1,129 @@
+/* ferry: logging, see log.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <pthread.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/redact.h"
+
+static enum log_level level = LOG_LEVEL_INFO;
+static pthread_mutex_t stderr_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Thread_local FILE *log_file;
+static _Thread_local char *context;
+
+void
+log_set_level (enum log_level l)
+{
+  level = l;
+}
+
+enum log_level
+log_get_level (void)
+{
+  return level;
+}
+
+int
+log_open_file (const char *path)
+{
+  int fd;
+  FILE *fp;
+
+  log_close_file ();
+  fd = open (path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd == -1)
+    return -1;
+  fp = fdopen (fd, "a");
+  if (fp == NULL) {
+    int e = errno;
+    close (fd);
+    errno = e;
+    return -1;
+  }
+  setvbuf (fp, NULL, _IOLBF, 0);
+  log_file = fp;
+  return 0;
+}
+
+void
+log_close_file (void)
+{
+  if (log_file) {
+    fclose (log_file);
+    log_file = NULL;
+  }
+}
+
+void
+log_set_context (const char *ctx)
+{
+  free (context);
+  context = ctx ? strdup (ctx) : NULL;
+}
+
+static const char *
+level_word (enum log_level l)
+{
+  switch (l) {
+  case LOG_LEVEL_ERROR: return "error: ";
+  case LOG_LEVEL_WARN: return "warning: ";
+  case LOG_LEVEL_DEBUG: return "debug: ";
+  case LOG_LEVEL_INFO: break;
+  }
+  return "";
+}
+
+void
+log_vmsg (enum log_level l, const char *fmt, va_list ap)
+{
+  char *raw = NULL, *line;
+  int saved_errno = errno;
+
+  if (l > level && log_file == NULL)
+    return;
+  if (vasprintf (&raw, fmt, ap) == -1) {
+    errno = saved_errno;
+    return;
+  }
+  line = redact_string (raw);
+  free (raw);
+  if (line == NULL) {
+    errno = saved_errno;
+    return;
+  }
+
+  if (l <= level) {
+    pthread_mutex_lock (&stderr_lock);
+    fprintf (stderr, "ferry: %s%s%s%s\n", context ? context : "",
+             context ? ": " : "", level_word (l), line);
+    pthread_mutex_unlock (&stderr_lock);
+  }
+  if (log_file) {
+    char stamp[32];
+    struct timespec ts;
+    struct tm tm;
+
+    clock_gettime (CLOCK_REALTIME, &ts);
+    gmtime_r (&ts.tv_sec, &tm);
+    strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    fprintf (log_file, "%s.%03ldZ %s%s\n", stamp, ts.tv_nsec / 1000000,
+             level_word (l), line);
+  }
+  free (line);
+  errno = saved_errno;
+}
+
+void
+log_msg (enum log_level l, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  log_vmsg (l, fmt, ap);
+  va_end (ap);
+}

@@ -1,0 +1,39 @@
+/* ferry: logging.
+ *
+ * Human-readable lines on stderr ("ferry: warning: ..."), filtered by level
+ * (--quiet: errors only; default: info; --debug: everything), and optionally
+ * copied with timestamps to a log file (the per-VM log under the data dir).
+ * Every line passes through redact_string() first: a registered secret never
+ * reaches stderr or a log file. */
+#ifndef FERRY_LOG_H
+#define FERRY_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+enum log_level { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
+
+void log_set_level (enum log_level level);
+enum log_level log_get_level (void);
+
+/* Copy every line (all levels up to debug) to this file, with timestamps.
+ * The file applies to the calling thread (each VM worker has its own);
+ * NULL stops copying.  Returns -1 with errno set if the file can't be opened. */
+int log_open_file (const char *path);
+void log_close_file (void);
+
+/* A short context shown in front of each line of the calling thread,
+ * such as the VM name.  NULL clears it. */
+void log_set_context (const char *ctx);
+
+void log_msg (enum log_level level, const char *fmt, ...)
+  __attribute__ ((format (printf, 2, 3)));
+void log_vmsg (enum log_level level, const char *fmt, va_list ap)
+  __attribute__ ((format (printf, 2, 0)));
+
+#define log_error(...) log_msg (LOG_LEVEL_ERROR, __VA_ARGS__)
+#define log_warn(...) log_msg (LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg (LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg (LOG_LEVEL_DEBUG, __VA_ARGS__)
+
+#endif
