@@ -145,10 +145,13 @@ mask_carriers (const char *s)
           break;
       if (headers[k]) {
         size_t l = strlen (headers[k]);
+        /* Inside a quoted string the value ends at the quote, else at the
+         * end of the line. */
+        char q = i > 0 && (s[i-1] == '"' || s[i-1] == '\'') ? s[i-1] : '\n';
         buf_add (&b, s + i, l);
         i += l;
         buf_add (&b, " " REDACTED, strlen (REDACTED) + 1);
-        while (i < n && s[i] != '\n' && s[i] != '\r' && s[i] != '"' && s[i] != '\'')
+        while (i < n && s[i] != '\n' && s[i] != '\r' && s[i] != q)
           i++;
         continue;
       }

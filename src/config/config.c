@@ -455,10 +455,11 @@ config_require (const struct config *cfg, const char *const *keys)
         ok = true;
     if (!ok) {
       CLEANUP_FREE char *shown = strdup (keys[i]);
+      size_t first = strcspn (keys[i], "|");
       for (char *p = shown; *p; p++)
         if (*p == '|') *p = '/';
       log_error ("missing required key '%s': set it in a vars or secrets file "
-                 "(-e @FILE) or with -e %s=VALUE", shown, must_key (keys[i])->name);
+                 "(-e @FILE) or with -e %.*s=VALUE", shown, (int) first, keys[i]);
       missing++;
     }
   }

@@ -1,0 +1,41 @@
+# Shared helpers for ferry's shell tests.  Source it: . "$FERRY_SRCDIR/tests/functions.sh"
+set -eu
+: "${FERRY_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${FERRY:=$FERRY_SRCDIR/build/ferry}"
+export FERRY FERRY_SRCDIR
+
+TEST_NAME=$(basename "$0" .sh)
+TMP=$(mktemp -d "/tmp/ferry-$TEST_NAME-XXXXXX")
+cleanup_fns=""
+on_exit () { cleanup_fns="$1 $cleanup_fns"; }
+_run_cleanup () {
+    rc=$?
+    for f in $cleanup_fns; do "$f" || :; done
+    rm -rf "$TMP"
+    exit $rc
+}
+trap _run_cleanup EXIT INT TERM
+
+fail () { echo "FAIL: $TEST_NAME: $*" >&2; exit 1; }
+
+# run_ferry EXPECTED_EXIT ARGS...: runs ferry, stdout in $TMP/out, stderr in $TMP/err.
+run_ferry () {
+    want=$1; shift
+    set +e
+    "$FERRY" "$@" >"$TMP/out" 2>"$TMP/err"
+    got=$?
+    set -e
+    if [ "$got" != "$want" ]; then
+        echo "--- stdout"; cat "$TMP/out"; echo "--- stderr"; cat "$TMP/err"
+        fail "ferry $* exited $got, expected $want"
+    fi
+}
+
+# expect_in FILE PATTERN (grep -E)
+expect_in () { grep -Eq -- "$2" "$1" || { cat "$1"; fail "'$2' not in $(basename "$1")"; }; }
+expect_not_in () { ! grep -Eq -- "$2" "$1" || { cat "$1"; fail "'$2' found in $(basename "$1")"; }; }
+
+# Lab facts for tests that need the lab (lab/lab up must have run).
+need_lab () {
+    eval "$("$FERRY_SRCDIR/lab/lab" env)" || fail "lab is not up: run lab/lab up"
+}
