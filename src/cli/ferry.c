@@ -28,7 +28,7 @@ const struct command commands[] = {
     "ferry check [-e @FILE]... [--vm NAME]... [--format table|json]",
     SELECT_HELP
     "      --format FMT         table (default) or json\n" },
-  { "copy", NULL,
+  { "copy", cmd_copy,
     "Copy a disk between NBD, files and block devices (the migration's data path)",
     "ferry copy [OPTIONS] SRC DST",
     "      --extents FILE       copy only these areas ([{\"start\":N,\"length\":N},...])\n"
