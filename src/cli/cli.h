@@ -51,5 +51,6 @@ void cli_print_command_help (const struct command *cmd, FILE *fp);
 /* The subcommands. */
 int cmd_config (struct cli *cli, int argc, char **argv);
 int cmd_copy (struct cli *cli, int argc, char **argv);
+int cmd_discover (struct cli *cli, int argc, char **argv);
 
 #endif

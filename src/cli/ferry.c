@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "common/error.h"
+#include "common/http.h"
 #include "common/log.h"
 #include "common/redact.h"
 #include "common/util.h"
@@ -16,13 +17,15 @@
   "      --all                every VM of the datacenter\n"
 
 const struct command commands[] = {
-  { "discover", NULL,
+  { "discover", cmd_discover,
     "Inventory VMs from vCenter/ESXi and flag migration blockers",
     "ferry discover [-e @FILE]... [--vm NAME]... [--all] [--format table|json|yaml|csv] "
     "[--output-dir DIR]",
     SELECT_HELP
     "      --format FMT         table (default), json, yaml or csv\n"
-    "      --output-dir DIR     where to write <vm>/vm.json (default: os_migrate_vmw_data_dir)\n" },
+    "      --output-dir DIR     where to write <vm>/vm.json and os-migrate's files\n"
+    "                           (default: os_migrate_vmw_data_dir)\n"
+    "      --no-write           write no files, only print\n" },
   { "check", NULL,
     "Check both sides before migrating: credentials, privileges, reachability, quotas, tools",
     "ferry check [-e @FILE]... [--vm NAME]... [--format table|json]",
@@ -204,7 +207,9 @@ main (int argc, char **argv)
     perror ("ferry");
     return FERRY_EXIT_FAILED;
   }
+  http_global_init ();
   r = cmd->run (&cli, argc, argv);
+  http_global_cleanup ();
   config_free (cli.cfg);
   redact_clear ();
   return r;

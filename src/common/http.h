@@ -1,0 +1,83 @@
+/* ferry: the one HTTP layer, under both the vSphere SOAP client and the
+ * OpenStack REST client.
+ *
+ * libcurl, one easy handle (so one kept-alive connection and one cookie
+ * jar) per struct http; a struct http is used by one thread at a time.
+ * - TLS: verified against the system CA store (or a CA file); `insecure`
+ *   disables verification (the caller warns); a pinned SHA-1 thumbprint
+ *   (vSphere's vddk_thumbprint form, AA:BB:...) is checked during the
+ *   handshake, before any request -- and so any password -- is sent.
+ * - Retries with exponential backoff on connection errors, and on 5xx
+ *   answers for requests marked idempotent (502/503/504 for all).
+ * - Timeouts: connect, and a low-speed limit instead of a total time, so
+ *   long transfers live while slow dead ones die.
+ * - Debug output (log level debug) shows requests and answers with
+ *   cookies, tokens and passwords masked by redact.h. */
+#ifndef FERRY_HTTP_H
+#define FERRY_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct http;
+
+struct http_tls {
+  bool insecure;              /* don't verify the certificate */
+  const char *cacert;         /* CA bundle file, or NULL for the system store */
+  const char *thumbprint;     /* SHA-1 fingerprint to pin, or NULL */
+};
+
+struct http_request {
+  const char *method;         /* "GET", "POST", ... */
+  const char *url;
+  const char *const *headers; /* NULL-terminated "Name: value" lines, or NULL */
+  const char *body;           /* or NULL */
+  size_t body_len;
+  bool idempotent;            /* safe to resend after a 5xx or a lost answer */
+  const char *what;           /* names the call in messages ("vCenter Login") */
+};
+
+struct http_response {
+  long status;                /* HTTP status, 0 if no answer */
+  char *body;                 /* NUL-terminated */
+  size_t len;
+  char *headers;              /* raw response headers of the last answer */
+};
+
+/* service names the peer in messages ("vCenter", "Keystone"). */
+struct http *http_new (const char *service);
+void http_free (struct http *h);
+
+/* 0, or -1 with a message logged (bad CA file, bad thumbprint syntax). */
+int http_set_tls (struct http *h, const struct http_tls *tls);
+void http_set_retries (struct http *h, int max_attempts, long first_delay_ms);
+void http_set_timeouts (struct http *h, long connect_s, long stall_s);
+
+/* Perform a request.  Returns 0 when an HTTP answer arrived (any status:
+ * check resp->status), -1 when none did after the retries; then an error
+ * naming req->what, the URL and the cause (and what to do) was logged.
+ * resp must be zero-initialised or freed before reuse. */
+int http_request (struct http *h, const struct http_request *req, struct http_response *resp);
+void http_response_free (struct http_response *resp);
+
+/* A response header's value (case-insensitive name), malloc'd, or NULL. */
+char *http_response_header (const struct http_response *resp, const char *name);
+
+/* The value of a cookie in the handle's jar, malloc'd, or NULL. */
+char *http_get_cookie (struct http *h, const char *name);
+/* Put a cookie into the jar for later requests to host. */
+int http_set_cookie (struct http *h, const char *host, const char *name, const char *value);
+
+/* The SHA-1 thumbprint of the last server certificate seen, "AA:BB:..",
+ * or NULL if no TLS handshake happened yet.  Borrowed. */
+const char *http_peer_thumbprint (const struct http *h);
+
+/* Normalise a thumbprint given by a user (any case, ':' or none) into
+ * "AA:BB:..".  Returns malloc'd string or NULL if it is not 20 hex bytes. */
+char *http_normalise_thumbprint (const char *s);
+
+/* Call once at program start (curl_global_init) and at exit. */
+void http_global_init (void);
+void http_global_cleanup (void);
+
+#endif

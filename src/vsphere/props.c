@@ -1,0 +1,199 @@
+/* ferry: vSphere property collector: views, RetrievePropertiesEx with
+ * paging, single-object reads, and task waiting. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <errno.h>
+
+#include "vsphere/vsphere.h"
+#include "vsphere/xml.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+
+/* Append the objects of one RetrieveResult (returnval) to out; return the
+ * paging token (malloc'd) or NULL. */
+static char *
+collect (xmlNodePtr rv, json_t *out)
+{
+  char *token = NULL;
+
+  for (xmlNodePtr o = vs_xml_child (rv, "objects"); o; o = vs_xml_next (o, "objects")) {
+    json_t *obj = json_object ();
+    json_t *props = json_object ();
+    json_t *missing = json_object ();
+    xmlNodePtr on = vs_xml_child (o, "obj");
+
+    json_object_set_new (obj, "obj", on ? vs_xml_to_json (on) : json_null ());
+    for (xmlNodePtr p = vs_xml_child (o, "propSet"); p; p = vs_xml_next (p, "propSet")) {
+      CLEANUP_FREE char *name = vs_xml_text (vs_xml_child (p, "name"));
+      xmlNodePtr val = vs_xml_child (p, "val");
+      json_object_set_new (props, name, val ? vs_xml_to_json (val) : json_null ());
+    }
+    for (xmlNodePtr m = vs_xml_child (o, "missingSet"); m; m = vs_xml_next (m, "missingSet")) {
+      CLEANUP_FREE char *path = vs_xml_text (vs_xml_child (m, "path"));
+      xmlNodePtr fault = vs_xml_child (vs_xml_child (m, "fault"), "fault");
+      CLEANUP_FREE char *t = fault ? vs_xml_type (fault) : NULL;
+      json_object_set_new (missing, path, json_string (t ? t : "unknown"));
+    }
+    json_object_set_new (obj, "props", props);
+    json_object_set_new (obj, "missing", missing);
+    json_array_append_new (out, obj);
+  }
+  if (vs_xml_child (rv, "token"))
+    token = vs_xml_text (vs_xml_child (rv, "token"));
+  return token;
+}
+
+json_t *
+vs_retrieve (struct vsphere *vs, const char *specset_xml)
+{
+  const json_t *pc = vs_get (vs_service_content (vs), "propertyCollector");
+  CLEANUP_FREE char *args = xasprintf ("%s<options><maxObjects>1000</maxObjects></options>",
+                                       specset_xml);
+  json_t *out = json_array ();
+  char *token = NULL;
+  struct vs_fault f = { 0 };
+  xmlDocPtr doc = NULL;
+  int r;
+
+  r = vs_call (vs, "RetrievePropertiesEx", vs_str (pc, "type"), vs_str (pc, "value"),
+               args, &doc, &f);
+  while (r == 0) {
+    xmlNodePtr rv = vs_xml_child (vs_xml_body (doc), "returnval");
+    free (token);
+    token = rv ? collect (rv, out) : NULL;
+    xmlFreeDoc (doc);
+    doc = NULL;
+    if (token == NULL)
+      return out;
+    {
+      CLEANUP_FREE char *t = vs_xml_escape (token);
+      CLEANUP_FREE char *cargs = xasprintf ("<token>%s</token>", t);
+      r = vs_call (vs, "ContinueRetrievePropertiesEx", vs_str (pc, "type"),
+                   vs_str (pc, "value"), cargs, &doc, &f);
+    }
+  }
+  free (token);
+  if (r == 1) {
+    log_error ("%s RetrievePropertiesEx: %s: %s", vs_host (vs), f.type, f.message);
+    vs_fault_free (&f);
+  }
+  json_decref (out);
+  return NULL;
+}
+
+static char *
+pathset_xml (const char *const *paths)
+{
+  size_t n = 1;
+  char *out, *o;
+
+  for (size_t i = 0; paths[i]; i++)
+    n += strlen (paths[i]) + 21;
+  out = o = malloc (n);
+  if (out == NULL)
+    return NULL;
+  *o = '\0';
+  for (size_t i = 0; paths[i]; i++)
+    o += sprintf (o, "<pathSet>%s</pathSet>", paths[i]);
+  return out;
+}
+
+json_t *
+vs_get_props (struct vsphere *vs, const char *type, const char *value,
+              const char *const *paths)
+{
+  CLEANUP_FREE char *ps = pathset_xml (paths);
+  CLEANUP_FREE char *ev = vs_xml_escape (value);
+  CLEANUP_FREE char *spec = xasprintf ("<specSet><propSet><type>%s</type>%s</propSet>"
+                                       "<objectSet><obj type=\"%s\">%s</obj></objectSet>"
+                                       "</specSet>", type, ps, type, ev);
+  CLEANUP_JSON json_t *res = vs_retrieve (vs, spec);
+  json_t *props;
+
+  if (res == NULL)
+    return NULL;
+  props = vs_get (json_array_get (res, 0), "props");
+  return props ? json_incref (props) : json_object ();
+}
+
+char *
+vs_create_view (struct vsphere *vs, const char *ctype, const char *cvalue,
+                const char *const *types)
+{
+  const json_t *vm = vs_get (vs_service_content (vs), "viewManager");
+  CLEANUP_FREE char *ev = vs_xml_escape (cvalue);
+  CLEANUP_FREE char *args = NULL;
+  CLEANUP_JSON json_t *r = NULL;
+  size_t n = 200 + strlen (ev);
+  char *t;
+
+  for (size_t i = 0; types[i]; i++)
+    n += strlen (types[i]) + 14;
+  args = malloc (n);
+  if (args == NULL)
+    return NULL;
+  t = args + sprintf (args, "<container type=\"%s\">%s</container>", ctype, ev);
+  for (size_t i = 0; types[i]; i++)
+    t += sprintf (t, "<type>%s</type>", types[i]);
+  sprintf (t, "<recursive>true</recursive>");
+  r = vs_invoke (vs, "CreateContainerView", vs_str (vm, "type"), vs_str (vm, "value"), args);
+  if (r == NULL || vs_str (r, "value") == NULL)
+    return NULL;
+  return strdup (vs_str (r, "value"));
+}
+
+void
+vs_destroy_view (struct vsphere *vs, const char *view)
+{
+  json_t *r = vs_invoke (vs, "DestroyView", "ContainerView", view, NULL);
+  json_decref (r);
+}
+
+static void
+sleep_ms (long ms)
+{
+  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+  while (nanosleep (&ts, &ts) == -1 && errno == EINTR)
+    ;
+}
+
+int
+vs_wait_task (struct vsphere *vs, const json_t *task, const char *what, json_t **result)
+{
+  static const char *const paths[] = { "info.state", "info.error", "info.result",
+                                       "info.progress", NULL };
+  long delay = 100;
+
+  if (result)
+    *result = NULL;
+  for (;;) {
+    CLEANUP_JSON json_t *p = vs_get_props (vs, vs_str (task, "type"),
+                                           vs_str (task, "value"), paths);
+    const char *state;
+
+    if (p == NULL)
+      return -1;
+    state = json_string_value (json_object_get (p, "info.state"));
+    if (state && strcmp (state, "success") == 0) {
+      if (result) {
+        json_t *res = json_object_get (p, "info.result");
+        *result = res ? json_incref (res) : json_null ();
+      }
+      return 0;
+    }
+    if (state && strcmp (state, "error") == 0) {
+      json_t *err = json_object_get (p, "info.error");
+      const char *ft = vs_str (err, "fault._type");
+      const char *msg = vs_str (err, "localizedMessage");
+      log_error ("%s: task %s failed: %s%s%s", what, vs_str (task, "value"),
+                 ft ? ft : "error", msg && *msg ? ": " : "", msg ? msg : "");
+      return -1;
+    }
+    sleep_ms (delay);
+    if (delay < 2000)
+      delay *= 2;
+  }
+}

@@ -1,0 +1,301 @@
+/* ferry: vSphere SOAP session: envelope, faults, login, re-login, logout. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <errno.h>
+
+#include "vsphere/vsphere.h"
+#include "vsphere/xml.h"
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/redact.h"
+#include "common/util.h"
+
+struct vsphere {
+  struct http *http;
+  char *host;
+  char *url;                  /* https://host/sdk */
+  char *user;
+  char *password;
+  char *soap_action;          /* urn:vim25/<apiVersion> */
+  char *cookie;
+  json_t *sc;                 /* ServiceContent */
+  unsigned round_trips;
+  bool logged_in;
+};
+
+void
+vs_fault_free (struct vs_fault *f)
+{
+  free (f->type);
+  free (f->message);
+  f->type = f->message = NULL;
+}
+
+const json_t *vs_service_content (const struct vsphere *vs) { return vs->sc; }
+const char *vs_host (const struct vsphere *vs) { return vs->host; }
+unsigned vs_round_trips (const struct vsphere *vs) { return vs->round_trips; }
+struct http *vs_http (struct vsphere *vs) { return vs->http; }
+const char *vs_cookie (struct vsphere *vs) { return vs->cookie; }
+
+static void
+parse_fault (xmlNodePtr fault, struct vs_fault *f)
+{
+  xmlNodePtr detail = vs_xml_child (fault, "detail");
+  xmlNodePtr d = vs_xml_child (detail, NULL);
+
+  f->message = vs_xml_text (vs_xml_child (fault, "faultstring"));
+  if (d) {
+    f->type = vs_xml_type (d);
+    if (f->type == NULL) {
+      const char *n = (const char *) d->name;
+      size_t l = strlen (n);
+      f->type = (l > 5 && strcmp (n + l - 5, "Fault") == 0) ? strndup (n, l - 5) : strdup (n);
+    }
+  }
+  else
+    f->type = strdup ("SystemError");
+}
+
+/* One SOAP exchange, no re-login. */
+static int
+call_once (struct vsphere *vs, const char *method, const char *this_type,
+           const char *this_value, const char *args_xml, xmlDocPtr *answer,
+           struct vs_fault *fault)
+{
+  CLEANUP_FREE char *tt = vs_xml_escape (this_type);
+  CLEANUP_FREE char *tv = vs_xml_escape (this_value);
+  CLEANUP_FREE char *body = NULL;
+  CLEANUP_FREE char *action = xasprintf ("SOAPAction: %s", vs->soap_action);
+  CLEANUP_FREE char *what = xasprintf ("%s %s", vs->host, method);
+  const char *headers[] = { "Content-Type: text/xml; charset=utf-8", action, NULL };
+  struct http_request req = { 0 };
+  struct http_response resp = { 0 };
+  xmlDocPtr doc;
+  xmlNodePtr b;
+
+  *answer = NULL;
+  body = xasprintf ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                    "<soapenv:Envelope xmlns:soapenv=\"" SOAPENV_NS "\" "
+                    "xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" "
+                    "xmlns:xsi=\"" XSI_NS "\">"
+                    "<soapenv:Body><%s xmlns=\"" VIM25_NS "\">"
+                    "<_this type=\"%s\">%s</_this>%s</%s></soapenv:Body></soapenv:Envelope>",
+                    method, tt, tv, args_xml ? args_xml : "", method);
+  if (body == NULL || tt == NULL || tv == NULL || action == NULL || what == NULL)
+    return -1;
+  req.method = "POST";
+  req.url = vs->url;
+  req.headers = headers;
+  req.body = body;
+  req.body_len = strlen (body);
+  req.what = what;
+  /* Reads may be resent after a lost answer; calls that change something
+   * may not (a duplicated CreateSnapshot would leave a snapshot behind). */
+  req.idempotent = strncmp (method, "Retrieve", 8) == 0 || strncmp (method, "Continue", 8) == 0
+    || strncmp (method, "Query", 5) == 0 || strcmp (method, "CurrentTime") == 0;
+  vs->round_trips++;
+  if (http_request (vs->http, &req, &resp) == -1)
+    return -1;
+
+  doc = vs_xml_parse (resp.body, resp.len);
+  if (doc == NULL || (b = vs_xml_body (doc)) == NULL) {
+    log_error ("%s: %s answered HTTP %ld with %s; is this a vSphere /sdk endpoint?",
+               what, vs->url, resp.status,
+               resp.len ? "something that is not a SOAP envelope" : "an empty body");
+    if (doc)
+      xmlFreeDoc (doc);
+    http_response_free (&resp);
+    return -1;
+  }
+  http_response_free (&resp);
+  if (xmlStrcmp (b->name, (const xmlChar *) "Fault") == 0) {
+    parse_fault (b, fault);
+    xmlFreeDoc (doc);
+    return 1;
+  }
+  *answer = doc;
+  return 0;
+}
+
+static int
+login (struct vsphere *vs)
+{
+  const json_t *sm = vs_get (vs->sc, "sessionManager");
+  CLEANUP_FREE char *u = vs_xml_escape (vs->user);
+  CLEANUP_FREE char *p = vs_xml_escape (vs->password);
+  CLEANUP_FREE char *args = xasprintf ("<userName>%s</userName><password>%s</password>", u, p);
+  struct vs_fault f = { 0 };
+  xmlDocPtr doc = NULL;
+  int r;
+
+  if (sm == NULL) {
+    log_error ("%s: the service content names no sessionManager", vs->host);
+    return FERRY_EXIT_SOURCE;
+  }
+  r = call_once (vs, "Login", vs_str (sm, "type"), vs_str (sm, "value"), args, &doc, &f);
+  if (r == -1)
+    return FERRY_EXIT_SOURCE;
+  if (r == 1) {
+    if (strcmp (f.type, "InvalidLogin") == 0)
+      log_error ("%s Login: user '%s' was refused (InvalidLogin): check vcenter_username "
+                 "and vcenter_password", vs->host, vs->user);
+    else
+      log_error ("%s Login: %s: %s", vs->host, f.type, f.message);
+    vs_fault_free (&f);
+    return FERRY_EXIT_SOURCE;
+  }
+  xmlFreeDoc (doc);
+  free (vs->cookie);
+  vs->cookie = http_get_cookie (vs->http, "vmware_soap_session");
+  if (vs->cookie)
+    redact_add_secret (vs->cookie);
+  vs->logged_in = true;
+  log_debug ("%s: logged in as %s", vs->host, vs->user);
+  return 0;
+}
+
+int
+vs_call (struct vsphere *vs, const char *method, const char *this_type,
+         const char *this_value, const char *args_xml, xmlDocPtr *answer,
+         struct vs_fault *fault)
+{
+  int r = call_once (vs, method, this_type, this_value, args_xml, answer, fault);
+
+  if (r == 1 && strcmp (fault->type, "NotAuthenticated") == 0 && vs->logged_in
+      && strcmp (method, "Logout") != 0) {
+    log_info ("%s: session expired or ended (NotAuthenticated); logging in again", vs->host);
+    vs_fault_free (fault);
+    if (login (vs) != 0)
+      return -1;
+    r = call_once (vs, method, this_type, this_value, args_xml, answer, fault);
+  }
+  return r;
+}
+
+json_t *
+vs_invoke (struct vsphere *vs, const char *method, const char *this_type,
+           const char *this_value, const char *args_xml)
+{
+  struct vs_fault f = { 0 };
+  xmlDocPtr doc = NULL;
+  json_t *out;
+  xmlNodePtr rv;
+  int r = vs_call (vs, method, this_type, this_value, args_xml, &doc, &f);
+
+  if (r == 1) {
+    log_error ("%s %s on %s: %s: %s", vs->host, method, this_value, f.type,
+               f.message && *f.message ? f.message : "(no message)");
+    vs_fault_free (&f);
+    return NULL;
+  }
+  if (r == -1)
+    return NULL;
+  rv = vs_xml_child (vs_xml_body (doc), "returnval");
+  out = rv ? vs_xml_to_json (rv) : json_null ();
+  xmlFreeDoc (doc);
+  return out;
+}
+
+int
+vs_connect (const struct vs_opts *opts, struct vsphere **out)
+{
+  struct vsphere *vs;
+  struct http_tls tls = { opts->insecure, opts->cacert, opts->thumbprint };
+  xmlDocPtr doc = NULL;
+  struct vs_fault f = { 0 };
+  xmlNodePtr rv;
+  const char *ver;
+  int r;
+
+  *out = NULL;
+  if (opts->host == NULL || *opts->host == '\0') {
+    log_error ("no vCenter: set vcenter_hostname (or esxi_hostname)");
+    return FERRY_EXIT_USAGE;
+  }
+  if (opts->user == NULL || *opts->user == '\0' || opts->password == NULL) {
+    log_error ("%s: set vcenter_username and vcenter_password", opts->host);
+    return FERRY_EXIT_USAGE;
+  }
+  vs = calloc (1, sizeof *vs);
+  if (vs == NULL)
+    return FERRY_EXIT_FAILED;
+  vs->http = http_new (opts->host);
+  vs->host = strdup (opts->host);
+  vs->url = strncmp (opts->host, "https://", 8) == 0 || strncmp (opts->host, "http://", 7) == 0
+    ? xasprintf ("%s", opts->host) : xasprintf ("https://%s/sdk", opts->host);
+  vs->user = strdup (opts->user);
+  vs->password = strdup (opts->password);
+  vs->soap_action = strdup ("urn:vim25/6.5");
+  if (!vs->http || !vs->host || !vs->url || !vs->user || !vs->password || !vs->soap_action) {
+    vs_disconnect (vs);
+    return FERRY_EXIT_FAILED;
+  }
+  redact_add_secret (opts->password);
+  if (http_set_tls (vs->http, &tls) == -1) {
+    vs_disconnect (vs);
+    return FERRY_EXIT_USAGE;
+  }
+  if (opts->insecure && !opts->thumbprint)
+    log_warn ("%s: TLS certificate NOT verified (vmware_insecure): anyone on the path "
+              "can read the vCenter password; pin vddk_thumbprint instead", opts->host);
+
+  r = call_once (vs, "RetrieveServiceContent", "ServiceInstance", "ServiceInstance",
+                 NULL, &doc, &f);
+  if (r != 0) {
+    if (r == 1) {
+      log_error ("%s RetrieveServiceContent: %s: %s", vs->host, f.type, f.message);
+      vs_fault_free (&f);
+    }
+    vs_disconnect (vs);
+    return FERRY_EXIT_SOURCE;
+  }
+  rv = vs_xml_child (vs_xml_body (doc), "returnval");
+  vs->sc = rv ? vs_xml_to_json (rv) : NULL;
+  xmlFreeDoc (doc);
+  if (!json_is_object (vs->sc)) {
+    log_error ("%s: RetrieveServiceContent returned no service content", vs->host);
+    vs_disconnect (vs);
+    return FERRY_EXIT_SOURCE;
+  }
+  ver = vs_str (vs->sc, "about.apiVersion");
+  if (ver && *ver) {
+    free (vs->soap_action);
+    vs->soap_action = xasprintf ("urn:vim25/%s", ver);
+  }
+  log_debug ("%s: %s (API %s)", vs->host, vs_str (vs->sc, "about.fullName"), ver);
+  r = login (vs);
+  if (r) {
+    vs_disconnect (vs);
+    return r;
+  }
+  *out = vs;
+  return 0;
+}
+
+void
+vs_disconnect (struct vsphere *vs)
+{
+  if (vs == NULL)
+    return;
+  if (vs->logged_in) {
+    const json_t *sm = vs_get (vs->sc, "sessionManager");
+    struct vs_fault f = { 0 };
+    xmlDocPtr doc = NULL;
+    vs->logged_in = false;
+    if (call_once (vs, "Logout", vs_str (sm, "type"), vs_str (sm, "value"), NULL, &doc, &f) == 0)
+      xmlFreeDoc (doc);
+    vs_fault_free (&f);
+  }
+  http_free (vs->http);
+  free (vs->host);
+  free (vs->url);
+  free (vs->user);
+  free (vs->password);
+  free (vs->soap_action);
+  free (vs->cookie);
+  json_decref (vs->sc);
+  free (vs);
+}

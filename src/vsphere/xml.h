@@ -1,0 +1,52 @@
+/* ferry: SOAP/XML helpers for the vSphere client (libxml2, namespace-aware).
+ *
+ * vSphere answers are turned into json_t with a generic rule, so the rest
+ * of ferry never walks XML:
+ *  - an element with child elements -> object (repeated names -> array);
+ *    its xsi:type (whatever the prefix) -> "_type";
+ *  - ArrayOfXxx values -> arrays;
+ *  - a ManagedObjectReference -> {"type": T, "value": V};
+ *  - text -> string, or integer/boolean when xsi:type says xsd:int/long/
+ *    short/byte/boolean.
+ * Nested values without xsi:type stay strings: use the vs_* accessors. */
+#ifndef FERRY_VSPHERE_XML_H
+#define FERRY_VSPHERE_XML_H
+
+#include <stdbool.h>
+#include <jansson.h>
+#include <libxml/tree.h>
+
+#define VIM25_NS "urn:vim25"
+#define XSI_NS "http://www.w3.org/2001/XMLSchema-instance"
+#define SOAPENV_NS "http://schemas.xmlsoap.org/soap/envelope/"
+
+/* Parse a SOAP answer; NULL if it is not well-formed XML. */
+xmlDocPtr vs_xml_parse (const char *data, size_t len);
+/* The first child element of the SOAP Body, or NULL. */
+xmlNodePtr vs_xml_body (xmlDocPtr doc);
+/* First child element with this local name (any namespace), or NULL. */
+xmlNodePtr vs_xml_child (xmlNodePtr n, const char *name);
+/* Next sibling element with this local name, or NULL. */
+xmlNodePtr vs_xml_next (xmlNodePtr n, const char *name);
+/* Text content (malloc'd, "" if none). */
+char *vs_xml_text (xmlNodePtr n);
+/* xsi:type local part (after any prefix), malloc'd, or NULL. */
+char *vs_xml_type (xmlNodePtr n);
+
+/* Convert an element to json_t as described above. */
+json_t *vs_xml_to_json (xmlNodePtr n);
+
+/* Escape text for inclusion in XML (malloc'd). */
+char *vs_xml_escape (const char *s);
+
+/* Accessors tolerant of the string/number forms.  path is dotted
+ * ("hardware.numCPU"); NULL-safe. */
+json_t *vs_get (const json_t *obj, const char *path);
+const char *vs_str (const json_t *obj, const char *path);
+long long vs_int (const json_t *obj, const char *path, long long dflt);
+bool vs_bool (const json_t *obj, const char *path, bool dflt);
+/* The value as an array: arrays as they are, one value as a one-item
+ * array, missing as empty.  New reference. */
+json_t *vs_array (const json_t *obj, const char *path);
+
+#endif
