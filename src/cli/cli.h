@@ -49,6 +49,7 @@ int cli_load_config (struct cli *cli);
 void cli_print_command_help (const struct command *cmd, FILE *fp);
 
 /* The subcommands. */
+int cmd_check (struct cli *cli, int argc, char **argv);
 int cmd_config (struct cli *cli, int argc, char **argv);
 int cmd_copy (struct cli *cli, int argc, char **argv);
 int cmd_discover (struct cli *cli, int argc, char **argv);

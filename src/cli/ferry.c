@@ -26,11 +26,14 @@ const struct command commands[] = {
     "      --output-dir DIR     where to write <vm>/vm.json and os-migrate's files\n"
     "                           (default: os_migrate_vmw_data_dir)\n"
     "      --no-write           write no files, only print\n" },
-  { "check", NULL,
+  { "check", cmd_check,
     "Check both sides before migrating: credentials, privileges, reachability, quotas, tools",
-    "ferry check [-e @FILE]... [--vm NAME]... [--format table|json]",
-    SELECT_HELP
-    "      --format FMT         table (default) or json\n" },
+    "ferry check [-e @FILE]... [--vm NAME]... [--warm] [--format table|json]",
+    "      --vm NAME            check this VM (repeatable); default: vms_list\n"
+    "      --warm               a warm migration is planned: CBT off is a failure\n"
+    "                           (implied by cbt_sync: true)\n"
+    "      --format FMT         table (default) or json\n"
+    "Exit status 1 if any check failed.\n" },
   { "copy", cmd_copy,
     "Copy a disk between NBD, files and block devices (the migration's data path)",
     "ferry copy [OPTIONS] SRC DST",
