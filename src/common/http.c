@@ -380,7 +380,7 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
     }
     if (c == CURLE_OK) {
       bool retry_status = status == 502 || status == 503 || status == 504
-        || (req->idempotent && status >= 500);
+        || (req->idempotent && status >= 500 && !(status == 500 && req->error_is_answer));
       if (retry_status && attempt < h->max_attempts) {
         log_warn ("%s: %s answered HTTP %ld; retrying in %ld ms (attempt %d of %d)",
                   what, h->service, status, delay, attempt + 1, h->max_attempts);

@@ -34,6 +34,7 @@ struct http_request {
   const char *body;           /* or NULL */
   size_t body_len;
   bool idempotent;            /* safe to resend after a 5xx or a lost answer */
+  bool error_is_answer;       /* HTTP 500 is a normal answer (a SOAP fault): never retried */
   const char *what;           /* names the call in messages ("vCenter Login") */
 };
 

@@ -523,8 +523,7 @@ inventory_discover (struct vsphere *vs, const struct inventory_opts *opts)
     "Datacenter", "Datastore", "Network", "DistributedVirtualPortgroup", NULL
   };
   const json_t *root = vs_get (vs_service_content (vs), "rootFolder");
-  CLEANUP_FREE char *view = vs_create_view (vs, vs_str (root, "type"), vs_str (root, "value"),
-                                            types);
+  CLEANUP_FREE char *view = NULL;
   CLEANUP_FREE char *spec = NULL;
   CLEANUP_JSON json_t *objs = NULL;
   CLEANUP_JSON json_t *index = json_object ();
@@ -533,11 +532,34 @@ inventory_discover (struct vsphere *vs, const struct inventory_opts *opts)
   char key[512];
   bool dc_found = opts == NULL || opts->datacenter == NULL || *opts->datacenter == '\0';
 
-  if (view == NULL)
-    return NULL;
-  spec = build_specset (view);
-  objs = spec ? vs_retrieve (vs, spec) : NULL;
-  vs_destroy_view (vs, view);
+  /* A view lives in its session: if the session was renewed meanwhile
+   * (expired, ended by an administrator), make the view again, once. */
+  for (int attempt = 0; attempt < 2; attempt++) {
+    unsigned gen = vs_session_generation (vs);
+    if (view == NULL)
+      view = vs_create_view (vs, vs_str (root, "type"), vs_str (root, "value"), types);
+    if (view == NULL)
+      return NULL;
+    struct vs_fault f = { 0 };
+    free (spec);
+    spec = build_specset (view);
+    objs = spec ? vs_retrieve_fault (vs, spec, &f) : NULL;
+    if (objs == NULL && f.type && attempt == 0
+        && strcmp (f.type, "ManagedObjectNotFound") == 0 && vs_ensure_session (vs) == 1)
+      ;                               /* the view died with its session */
+    else if (objs == NULL && f.type)
+      log_error ("%s RetrievePropertiesEx: %s: %s", vs_host (vs), f.type, f.message);
+    vs_fault_free (&f);
+    if (vs_session_generation (vs) == gen) {
+      vs_destroy_view (vs, view);
+      break;
+    }
+    free (view);
+    view = NULL;
+    if (objs)
+      break;
+    log_info ("%s: the session was renewed during discovery; retrieving again", vs_host (vs));
+  }
   if (objs == NULL)
     return NULL;
 

@@ -12,58 +12,23 @@
 #include "common/log.h"
 #include "common/util.h"
 
-/* Append the objects of one RetrieveResult (returnval) to out; return the
- * paging token (malloc'd) or NULL. */
-static char *
-collect (xmlNodePtr rv, json_t *out)
-{
-  char *token = NULL;
-
-  for (xmlNodePtr o = vs_xml_child (rv, "objects"); o; o = vs_xml_next (o, "objects")) {
-    json_t *obj = json_object ();
-    json_t *props = json_object ();
-    json_t *missing = json_object ();
-    xmlNodePtr on = vs_xml_child (o, "obj");
-
-    json_object_set_new (obj, "obj", on ? vs_xml_to_json (on) : json_null ());
-    for (xmlNodePtr p = vs_xml_child (o, "propSet"); p; p = vs_xml_next (p, "propSet")) {
-      CLEANUP_FREE char *name = vs_xml_text (vs_xml_child (p, "name"));
-      xmlNodePtr val = vs_xml_child (p, "val");
-      json_object_set_new (props, name, val ? vs_xml_to_json (val) : json_null ());
-    }
-    for (xmlNodePtr m = vs_xml_child (o, "missingSet"); m; m = vs_xml_next (m, "missingSet")) {
-      CLEANUP_FREE char *path = vs_xml_text (vs_xml_child (m, "path"));
-      xmlNodePtr fault = vs_xml_child (vs_xml_child (m, "fault"), "fault");
-      CLEANUP_FREE char *t = fault ? vs_xml_type (fault) : NULL;
-      json_object_set_new (missing, path, json_string (t ? t : "unknown"));
-    }
-    json_object_set_new (obj, "props", props);
-    json_object_set_new (obj, "missing", missing);
-    json_array_append_new (out, obj);
-  }
-  if (vs_xml_child (rv, "token"))
-    token = vs_xml_text (vs_xml_child (rv, "token"));
-  return token;
-}
-
 json_t *
-vs_retrieve (struct vsphere *vs, const char *specset_xml)
+vs_retrieve_fault (struct vsphere *vs, const char *specset_xml, struct vs_fault *f)
 {
   const json_t *pc = vs_get (vs_service_content (vs), "propertyCollector");
   CLEANUP_FREE char *args = xasprintf ("%s<options><maxObjects>1000</maxObjects></options>",
                                        specset_xml);
   json_t *out = json_array ();
   char *token = NULL;
-  struct vs_fault f = { 0 };
   xmlDocPtr doc = NULL;
   int r;
 
   r = vs_call (vs, "RetrievePropertiesEx", vs_str (pc, "type"), vs_str (pc, "value"),
-               args, &doc, &f);
+               args, &doc, f);
   while (r == 0) {
     xmlNodePtr rv = vs_xml_child (vs_xml_body (doc), "returnval");
     free (token);
-    token = rv ? collect (rv, out) : NULL;
+    token = rv ? vs_xml_collect_objects (rv, out) : NULL;
     xmlFreeDoc (doc);
     doc = NULL;
     if (token == NULL)
@@ -72,16 +37,41 @@ vs_retrieve (struct vsphere *vs, const char *specset_xml)
       CLEANUP_FREE char *t = vs_xml_escape (token);
       CLEANUP_FREE char *cargs = xasprintf ("<token>%s</token>", t);
       r = vs_call (vs, "ContinueRetrievePropertiesEx", vs_str (pc, "type"),
-                   vs_str (pc, "value"), cargs, &doc, &f);
+                   vs_str (pc, "value"), cargs, &doc, f);
     }
   }
   free (token);
-  if (r == 1) {
+  json_decref (out);
+  return NULL;
+}
+
+json_t *
+vs_retrieve (struct vsphere *vs, const char *specset_xml)
+{
+  struct vs_fault f = { 0 };
+  json_t *out = vs_retrieve_fault (vs, specset_xml, &f);
+
+  if (out == NULL && f.type) {
     log_error ("%s RetrievePropertiesEx: %s: %s", vs_host (vs), f.type, f.message);
     vs_fault_free (&f);
   }
-  json_decref (out);
-  return NULL;
+  return out;
+}
+
+int
+vs_ensure_session (struct vsphere *vs)
+{
+  const json_t *sm = vs_get (vs_service_content (vs), "sessionManager");
+  static const char *const paths[] = { "currentSession", NULL };
+  unsigned gen = vs_session_generation (vs);
+  CLEANUP_JSON json_t *p = vs_get_props (vs, vs_str (sm, "type"), vs_str (sm, "value"), paths);
+
+  if (vs_session_generation (vs) != gen)
+    return 1;                         /* renewed by vs_call on NotAuthenticated */
+  if (p && vs_str (json_object_get (p, "currentSession"), "key"))
+    return 0;
+  log_info ("%s: the session is gone; logging in again", vs_host (vs));
+  return vs_relogin (vs) == 0 ? 1 : -1;
 }
 
 static char *

@@ -23,6 +23,7 @@ struct vsphere {
   char *cookie;
   json_t *sc;                 /* ServiceContent */
   unsigned round_trips;
+  unsigned generation;        /* bumped by every (re-)login */
   bool logged_in;
 };
 
@@ -37,27 +38,9 @@ vs_fault_free (struct vs_fault *f)
 const json_t *vs_service_content (const struct vsphere *vs) { return vs->sc; }
 const char *vs_host (const struct vsphere *vs) { return vs->host; }
 unsigned vs_round_trips (const struct vsphere *vs) { return vs->round_trips; }
+unsigned vs_session_generation (const struct vsphere *vs) { return vs->generation; }
 struct http *vs_http (struct vsphere *vs) { return vs->http; }
 const char *vs_cookie (struct vsphere *vs) { return vs->cookie; }
-
-static void
-parse_fault (xmlNodePtr fault, struct vs_fault *f)
-{
-  xmlNodePtr detail = vs_xml_child (fault, "detail");
-  xmlNodePtr d = vs_xml_child (detail, NULL);
-
-  f->message = vs_xml_text (vs_xml_child (fault, "faultstring"));
-  if (d) {
-    f->type = vs_xml_type (d);
-    if (f->type == NULL) {
-      const char *n = (const char *) d->name;
-      size_t l = strlen (n);
-      f->type = (l > 5 && strcmp (n + l - 5, "Fault") == 0) ? strndup (n, l - 5) : strdup (n);
-    }
-  }
-  else
-    f->type = strdup ("SystemError");
-}
 
 /* One SOAP exchange, no re-login. */
 static int
@@ -73,8 +56,8 @@ call_once (struct vsphere *vs, const char *method, const char *this_type,
   const char *headers[] = { "Content-Type: text/xml; charset=utf-8", action, NULL };
   struct http_request req = { 0 };
   struct http_response resp = { 0 };
-  xmlDocPtr doc;
-  xmlNodePtr b;
+  xmlDocPtr doc = NULL;
+  int r;
 
   *answer = NULL;
   body = xasprintf ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
@@ -92,6 +75,7 @@ call_once (struct vsphere *vs, const char *method, const char *this_type,
   req.body = body;
   req.body_len = strlen (body);
   req.what = what;
+  req.error_is_answer = true;          /* SOAP faults come as HTTP 500 */
   /* Reads may be resent after a lost answer; calls that change something
    * may not (a duplicated CreateSnapshot would leave a snapshot behind). */
   req.idempotent = strncmp (method, "Retrieve", 8) == 0 || strncmp (method, "Continue", 8) == 0
@@ -100,24 +84,14 @@ call_once (struct vsphere *vs, const char *method, const char *this_type,
   if (http_request (vs->http, &req, &resp) == -1)
     return -1;
 
-  doc = vs_xml_parse (resp.body, resp.len);
-  if (doc == NULL || (b = vs_xml_body (doc)) == NULL) {
+  r = vs_parse_answer (resp.body, resp.len, &doc, fault);
+  if (r == -1)
     log_error ("%s: %s answered HTTP %ld with %s; is this a vSphere /sdk endpoint?",
                what, vs->url, resp.status,
                resp.len ? "something that is not a SOAP envelope" : "an empty body");
-    if (doc)
-      xmlFreeDoc (doc);
-    http_response_free (&resp);
-    return -1;
-  }
   http_response_free (&resp);
-  if (xmlStrcmp (b->name, (const xmlChar *) "Fault") == 0) {
-    parse_fault (b, fault);
-    xmlFreeDoc (doc);
-    return 1;
-  }
   *answer = doc;
-  return 0;
+  return r;
 }
 
 static int
@@ -153,8 +127,15 @@ login (struct vsphere *vs)
   if (vs->cookie)
     redact_add_secret (vs->cookie);
   vs->logged_in = true;
+  vs->generation++;
   log_debug ("%s: logged in as %s", vs->host, vs->user);
   return 0;
+}
+
+int
+vs_relogin (struct vsphere *vs)
+{
+  return login (vs) == 0 ? 0 : -1;
 }
 
 int

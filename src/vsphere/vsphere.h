@@ -17,6 +17,7 @@
 #include <libxml/tree.h>
 
 #include "common/http.h"
+#include "vsphere/xml.h"
 
 struct vsphere;
 
@@ -29,10 +30,6 @@ struct vs_opts {
   const char *thumbprint;     /* vddk_thumbprint / vcenter_thumbprint: pin */
 };
 
-struct vs_fault {
-  char *type;                 /* "NotAuthenticated", "InvalidLogin", ... */
-  char *message;              /* faultstring */
-};
 void vs_fault_free (struct vs_fault *f);
 
 /* Connect and log in.  Returns 0, or an exit code (FERRY_EXIT_SOURCE for
@@ -61,6 +58,9 @@ json_t *vs_invoke (struct vsphere *vs, const char *method, const char *this_type
 const json_t *vs_service_content (const struct vsphere *vs);
 const char *vs_host (const struct vsphere *vs);
 unsigned vs_round_trips (const struct vsphere *vs);
+/* Changes whenever the session was renewed (re-login): objects scoped to a
+ * session, such as views, must then be made again. */
+unsigned vs_session_generation (const struct vsphere *vs);
 struct http *vs_http (struct vsphere *vs);
 /* The session cookie value (for datastore and NFC HTTP), borrowed. */
 const char *vs_cookie (struct vsphere *vs);
@@ -73,6 +73,13 @@ const char *vs_cookie (struct vsphere *vs);
  *    "missing": {"path": "fault type", ...}}
  * or NULL after logging. */
 json_t *vs_retrieve (struct vsphere *vs, const char *specset_xml);
+/* As vs_retrieve, but a SOAP fault is returned in *f, not logged. */
+json_t *vs_retrieve_fault (struct vsphere *vs, const char *specset_xml, struct vs_fault *f);
+/* Make sure the session is alive (some servers answer calls of a dead
+ * session with ManagedObjectNotFound rather than NotAuthenticated): 0 if
+ * it is, 1 if it was renewed, -1 if logging in again failed. */
+int vs_ensure_session (struct vsphere *vs);
+int vs_relogin (struct vsphere *vs);
 /* Properties of one object: {"path": value} or NULL. */
 json_t *vs_get_props (struct vsphere *vs, const char *type, const char *value,
                       const char *const *paths);

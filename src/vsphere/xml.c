@@ -258,3 +258,74 @@ vs_array (const json_t *obj, const char *path)
     json_array_append (a, v);
   return a;
 }
+
+int
+vs_parse_answer (const char *data, size_t len, xmlDocPtr *answer, struct vs_fault *fault)
+{
+  xmlDocPtr doc = vs_xml_parse (data, len);
+  xmlNodePtr b;
+
+  *answer = NULL;
+  if (doc == NULL || (b = vs_xml_body (doc)) == NULL) {
+    if (doc)
+      xmlFreeDoc (doc);
+    return -1;
+  }
+  if (xmlStrcmp (b->name, (const xmlChar *) "Fault") == 0) {
+    xmlNodePtr detail = vs_xml_child (b, "detail");
+    xmlNodePtr d = vs_xml_child (detail, NULL);
+    fault->message = vs_xml_text (vs_xml_child (b, "faultstring"));
+    if (d) {
+      fault->type = vs_xml_type (d);
+      if (fault->type == NULL) {
+        const char *n = (const char *) d->name;
+        size_t l = strlen (n);
+        fault->type = (l > 5 && strcmp (n + l - 5, "Fault") == 0) ? strndup (n, l - 5)
+          : strdup (n);
+      }
+    }
+    else
+      fault->type = strdup ("SystemError");
+    xmlFreeDoc (doc);
+    return 1;
+  }
+  *answer = doc;
+  return 0;
+}
+
+char *
+vs_xml_collect_objects (xmlNodePtr rv, json_t *out)
+{
+  char *token = NULL;
+
+  for (xmlNodePtr o = vs_xml_child (rv, "objects"); o; o = vs_xml_next (o, "objects")) {
+    json_t *obj = json_object ();
+    json_t *props = json_object ();
+    json_t *missing = json_object ();
+    xmlNodePtr on = vs_xml_child (o, "obj");
+
+    json_object_set_new (obj, "obj", on ? vs_xml_to_json (on) : json_null ());
+    for (xmlNodePtr p = vs_xml_child (o, "propSet"); p; p = vs_xml_next (p, "propSet")) {
+      char *name = vs_xml_text (vs_xml_child (p, "name"));
+      xmlNodePtr val = vs_xml_child (p, "val");
+      if (name)
+        json_object_set_new (props, name, val ? vs_xml_to_json (val) : json_null ());
+      free (name);
+    }
+    for (xmlNodePtr m = vs_xml_child (o, "missingSet"); m; m = vs_xml_next (m, "missingSet")) {
+      char *path = vs_xml_text (vs_xml_child (m, "path"));
+      xmlNodePtr fault = vs_xml_child (vs_xml_child (m, "fault"), "fault");
+      char *t = fault ? vs_xml_type (fault) : NULL;
+      if (path)
+        json_object_set_new (missing, path, json_string (t ? t : "unknown"));
+      free (path);
+      free (t);
+    }
+    json_object_set_new (obj, "props", props);
+    json_object_set_new (obj, "missing", missing);
+    json_array_append_new (out, obj);
+  }
+  if (vs_xml_child (rv, "token"))
+    token = vs_xml_text (vs_xml_child (rv, "token"));
+  return token;
+}

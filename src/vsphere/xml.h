@@ -36,6 +36,19 @@ char *vs_xml_type (xmlNodePtr n);
 /* Convert an element to json_t as described above. */
 json_t *vs_xml_to_json (xmlNodePtr n);
 
+/* Parse a SOAP answer: 0 and *answer (free with xmlFreeDoc); 1 for a SOAP
+ * fault (fault filled: type from the detail's xsi:type, message from
+ * faultstring); -1 if it is not a SOAP envelope.  Survives any input. */
+struct vs_fault {
+  char *type;                 /* "NotAuthenticated", "InvalidLogin", ... */
+  char *message;              /* faultstring */
+};
+int vs_parse_answer (const char *data, size_t len, xmlDocPtr *answer, struct vs_fault *fault);
+
+/* Append the objects of a RetrieveResult (returnval) to out as
+ * {"obj", "props", "missing"}; return its paging token (malloc'd) or NULL. */
+char *vs_xml_collect_objects (xmlNodePtr rv, json_t *out);
+
 /* Escape text for inclusion in XML (malloc'd). */
 char *vs_xml_escape (const char *s);
 
