@@ -53,5 +53,6 @@ int cmd_check (struct cli *cli, int argc, char **argv);
 int cmd_config (struct cli *cli, int argc, char **argv);
 int cmd_copy (struct cli *cli, int argc, char **argv);
 int cmd_discover (struct cli *cli, int argc, char **argv);
+int cmd_disk_server (struct cli *cli, int argc, char **argv);
 
 #endif

@@ -63,6 +63,17 @@ const struct command commands[] = {
     "Delete what ferry created on the destination for the selected VMs",
     "ferry teardown [-e @FILE]... [--vm NAME]...",
     SELECT_HELP },
+  { "disk-server", cmd_disk_server,
+    "Serve one VMware disk over NBD (plumbing: what migrate reads from)",
+    "ferry disk-server [-e @FILE]... --vm NAME --disk KEY|INDEX [--source auto|vddk|https|local] "
+    "[--print-argv] [--workdir DIR]",
+    "      --vm NAME            the VM\n"
+    "      --disk KEY|INDEX     the disk: its key (ferry discover) or 0-based index\n"
+    "      --source KIND        auto (VDDK if installed, else https), vddk, https, local\n"
+    "                           (default: disk_source)\n"
+    "      --print-argv         print the NBD server's command line (no secrets) and exit\n"
+    "      --workdir DIR        private directory for the socket (default /tmp/ferry-disk-server-PID)\n"
+    "Prints the NBD URI (nbd+unix:///?socket=...) and serves until SIGINT/SIGTERM.\n" },
   { "config", cmd_config,
     "Show the effective configuration (secrets masked) or the known keys",
     "ferry config show [-e @FILE]... [--format yaml|json] | ferry config keys",

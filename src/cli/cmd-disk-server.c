@@ -1,0 +1,150 @@
+/* ferry disk-server (plumbing): serve one VMware disk over NBD on a private
+ * Unix socket, from the source the configuration picks (VDDK, datastore
+ * HTTPS, local NFS mount), until interrupted.  Prints the NBD URI.  What
+ * the migration does for each disk, exposed for debugging and for tools
+ * such as nbdcopy or qemu-img. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <getopt.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "migrate/disk-source.h"
+#include "vsphere/inventory.h"
+#include "vsphere/vsconfig.h"
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/util.h"
+
+int
+cmd_disk_server (struct cli *cli, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    CLI_COMMON_LONG,
+    { "vm", required_argument, NULL, 'v' },
+    { "disk", required_argument, NULL, 'd' },
+    { "source", required_argument, NULL, 's' },
+    { "print-argv", no_argument, NULL, 'p' },
+    { "workdir", required_argument, NULL, 'w' },
+    { NULL, 0, NULL, 0 }
+  };
+  const char *vmname = NULL, *diskarg = NULL, *source = NULL, *workdir = NULL;
+  bool print_argv = false;
+  CLEANUP_JSON json_t *all = NULL;
+  CLEANUP_JSON json_t *names = json_array ();
+  CLEANUP_JSON json_t *sel = NULL;
+  CLEANUP_FREE char *wd = NULL;
+  CLEANUP_FREE char *logp = NULL;
+  struct vsphere *vs = NULL;
+  struct inventory_opts iopts = { .max_disks = 25 };
+  struct disk_source_plan plan;
+  struct disk_source src;
+  const json_t *vm, *disk = NULL;
+  json_t *d;
+  size_t i;
+  int c, r, missing;
+
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "+" CLI_COMMON_SHORT, opts, NULL)) != -1) {
+    if (cli_common_option (cli, c, optarg))
+      continue;
+    switch (c) {
+    case 'v': vmname = optarg; break;
+    case 'd': diskarg = optarg; break;
+    case 's': source = optarg; break;
+    case 'p': print_argv = true; break;
+    case 'w': workdir = optarg; break;
+    default: return cli_bad_option (cli, argv);
+    }
+  }
+  if (!vmname || !diskarg || optind < argc) {
+    fprintf (stderr, "Usage: %s\n", cli->cmd->usage);
+    return FERRY_EXIT_USAGE;
+  }
+  r = cli_load_config (cli);
+  if (r)
+    return r;
+  if (source && config_add_json (cli->cfg, json_pack ("{s:s}", "disk_source", source), "--source") == -1)
+    return FERRY_EXIT_USAGE;
+  r = vs_connect_config (cli->cfg, &vs);
+  if (r)
+    return r;
+  iopts.datacenter = config_get_string (cli->cfg, "vcenter_datacenter");
+  all = inventory_discover (vs, &iopts);
+  if (all == NULL) {
+    vs_disconnect (vs);
+    return FERRY_EXIT_SOURCE;
+  }
+  json_array_append_new (names, json_string (vmname));
+  sel = inventory_select (all, names, &missing);
+  vm = json_array_get (sel, 0);
+  if (vm == NULL) {
+    vs_disconnect (vs);
+    return FERRY_EXIT_FAILED;
+  }
+  json_array_foreach (json_object_get (vm, "disks"), i, d) {
+    char key[32];
+    snprintf (key, sizeof key, "%lld", (long long) json_integer_value (json_object_get (d, "key")));
+    if (strcmp (key, diskarg) == 0 || (strlen (diskarg) < 4 && (size_t) atoi (diskarg) == i
+                                       && diskarg[0] >= '0' && diskarg[0] <= '9'))
+      disk = d;
+  }
+  if (disk == NULL) {
+    log_error ("VM %s has no disk '%s': give a disk key (see ferry discover) or a 0-based "
+               "index", vmname, diskarg);
+    vs_disconnect (vs);
+    return FERRY_EXIT_USAGE;
+  }
+  if (workdir == NULL) {
+    wd = xasprintf ("/tmp/ferry-disk-server-%d", (int) getpid ());
+    workdir = wd;
+  }
+  logp = xasprintf ("%s.log", workdir);
+  r = disk_source_plan (vs, cli->cfg, vm, disk, NULL, workdir, logp, &plan);
+  if (r) {
+    vs_disconnect (vs);
+    return r;
+  }
+  if (print_argv) {
+    CLEANUP_STRV char **av = NULL;
+    CLEANUP_FREE char *sock = xasprintf ("%s/nbd.sock", workdir);
+    CLEANUP_FREE char *sec = xasprintf ("%s/secret", workdir);
+    r = disk_source_argv (&plan.req, sock, sec, &av);
+    if (r == 0) {
+      for (i = 0; av[i]; i++)
+        printf ("%s\n", av[i]);
+      r = disk_source_available (&plan.req) == 0 ? 0 : FERRY_EXIT_DATA;
+    }
+    else
+      r = FERRY_EXIT_USAGE;
+    disk_source_plan_free (&plan);
+    vs_disconnect (vs);
+    return r;
+  }
+  {
+    sigset_t set;
+    int sig;
+    sigemptyset (&set);
+    sigaddset (&set, SIGINT);
+    sigaddset (&set, SIGTERM);
+    sigaddset (&set, SIGHUP);
+    sigprocmask (SIG_BLOCK, &set, NULL);
+    r = disk_source_start (&plan.req, &src);
+    if (r == 0) {
+      printf ("%s\n", src.uri);
+      fflush (stdout);
+      log_info ("serving %s until interrupted", plan.req.what);
+      sigwait (&set, &sig);
+      disk_source_stop (&src);
+      rmdir (workdir);
+      unlink (logp);
+      r = FERRY_EXIT_OK;
+    }
+  }
+  disk_source_plan_free (&plan);
+  vs_disconnect (vs);
+  return r;
+}

@@ -1,0 +1,175 @@
+/* ferry: a VM disk's source from the configuration, see disk-source.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "migrate/disk-source.h"
+#include "copy/vmdk.h"
+#include "vsphere/datastore.h"
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/net.h"
+#include "common/util.h"
+
+/* Keep a string alive in plan->keep and return it. */
+static const char *
+keep (struct disk_source_plan *plan, char *s)
+{
+  if (s == NULL)
+    return NULL;
+  json_array_append_new (plan->keep, json_string (s));
+  free (s);
+  return json_string_value (json_array_get (plan->keep, json_array_size (plan->keep) - 1));
+}
+
+static const char *
+keepc (struct disk_source_plan *plan, const char *s)
+{
+  return s ? keep (plan, strdup (s)) : NULL;
+}
+
+/* The flat extent's URL for an HTTPS read, from the disk's descriptor. */
+static const char *
+https_url (struct disk_source_plan *plan, struct vsphere *vs, const struct config *cfg,
+           const char *what, const char *file)
+{
+  const char *dc = config_get_string (cfg, "vcenter_datacenter");
+  CLEANUP_FREE char *desc = vs_datastore_get (vs, dc, file, 65536);
+  CLEANUP_JSON json_t *d = NULL;
+  json_t *ext;
+  const char *type, *efile, *slash;
+  CLEANUP_FREE char *dir = NULL;
+  CLEANUP_FREE char *flat = NULL;
+
+  if (desc == NULL)
+    return NULL;
+  d = vmdk_parse_descriptor (desc);
+  if (d == NULL) {
+    log_error ("%s: %s is not a VMDK descriptor: this disk can't be read over datastore "
+               "HTTPS; use disk_source: vddk", what, file);
+    return NULL;
+  }
+  if (json_string_value (json_object_get (d, "parent"))) {
+    log_error ("%s: %s is a snapshot delta (parent %s): datastore HTTPS reads only flat "
+               "disks; consolidate the VM's snapshots or use disk_source: vddk",
+               what, file, json_string_value (json_object_get (d, "parent")));
+    return NULL;
+  }
+  if (json_array_size (json_object_get (d, "extents")) != 1) {
+    log_error ("%s: %s has %zu extents: datastore HTTPS reads single-extent flat disks; "
+               "use disk_source: vddk", what, file, json_array_size (json_object_get (d, "extents")));
+    return NULL;
+  }
+  ext = json_array_get (json_object_get (d, "extents"), 0);
+  type = json_string_value (json_object_get (ext, "type"));
+  efile = json_string_value (json_object_get (ext, "file"));
+  if (type == NULL || efile == NULL || (strcmp (type, "VMFS") && strcmp (type, "FLAT"))) {
+    log_error ("%s: %s: extent type %s can't be read over datastore HTTPS (flat only); "
+               "use disk_source: vddk", what, file, type ? type : "?");
+    return NULL;
+  }
+  /* The extent sits beside the descriptor. */
+  slash = strrchr (file, '/');
+  dir = slash ? strndup (file, slash - file + 1) : NULL;
+  if (dir == NULL) {
+    const char *close = strchr (file, ']');
+    dir = close ? xasprintf ("%.*s ", (int) (close - file + 1), file) : strdup ("");
+  }
+  flat = xasprintf ("%s%s", dir, efile);
+  return keep (plan, vs_datastore_url (vs, dc, flat));
+}
+
+int
+disk_source_plan (struct vsphere *vs, const struct config *cfg, const json_t *vm,
+                  const json_t *disk, const char *snapshot_moref, const char *workdir,
+                  const char *log_path, struct disk_source_plan *plan)
+{
+  struct disk_source_req *r = &plan->req;
+  const char *kind = config_get_string (cfg, "disk_source");
+  const char *vmname = json_string_value (json_object_get (vm, "name"));
+  const char *file = json_string_value (json_object_get (disk, "file"));
+  const char *host = config_get_string (cfg, "vcenter_hostname");
+  CLEANUP_FREE char *what = xasprintf ("VM %s disk %lld (%s)", vmname,
+                                       (long long) json_integer_value (json_object_get (disk, "key")),
+                                       json_string_value (json_object_get (disk, "label")));
+  int port;
+
+  memset (plan, 0, sizeof *plan);
+  plan->keep = json_array ();
+  r->what = keep (plan, what ? strdup (what) : NULL);
+  r->file = keepc (plan, file);
+  r->workdir = keepc (plan, workdir);
+  r->log_path = keepc (plan, log_path);
+  if (host == NULL || *host == '\0')
+    host = config_get_string (cfg, "esxi_hostname");
+
+  if (kind == NULL || strcmp (kind, "auto") == 0) {
+    struct disk_source_req probe = { .kind = DISK_SOURCE_VDDK, .what = r->what,
+                                     .libdir = config_get_string (cfg, "libdir") };
+    if (config_get_string (cfg, "local_disk_path"))
+      kind = "local";
+    else
+      /* VDDK when it is there (plugin and library), else datastore HTTPS:
+       * VDDK can no longer be downloaded, so its absence is normal. */
+      kind = disk_source_probe_vddk (&probe) == 0 ? "vddk" : "https";
+    log_debug ("%s: disk_source auto: %s", r->what, kind);
+  }
+  if (strcmp (kind, "vddk") == 0) {
+    CLEANUP_FREE char *h = net_split_host_port (host, 443, &port);
+    r->kind = DISK_SOURCE_VDDK;
+    r->server = keepc (plan, h);
+    r->port = port;
+    r->user = config_get_string (cfg, "vcenter_username");
+    r->password = config_get_string (cfg, "vcenter_password");
+    r->thumbprint = config_get_string (cfg, "vddk_thumbprint");
+    if (r->thumbprint == NULL)        /* the one ferry's own TLS check saw */
+      r->thumbprint = keepc (plan, http_peer_thumbprint (vs_http (vs)));
+    else
+      r->thumbprint = keep (plan, http_normalise_thumbprint (r->thumbprint));
+    r->libdir = config_get_string (cfg, "libdir");
+    r->vm_moref = json_string_value (json_object_get (vm, "moref"));
+    r->snapshot_moref = keepc (plan, snapshot_moref);
+    r->transports = "file:nbdssl:nbd";
+    r->compression = NULL;
+  }
+  else if (strcmp (kind, "https") == 0) {
+    r->kind = DISK_SOURCE_HTTPS;
+    r->url = https_url (plan, vs, cfg, r->what, file);
+    if (r->url == NULL) {
+      disk_source_plan_free (plan);
+      return FERRY_EXIT_SOURCE;
+    }
+    r->cookie = keepc (plan, vs_cookie (vs));
+    r->cacert = config_get_string (cfg, "vcenter_cacert");
+    r->insecure = config_get_bool (cfg, "vmware_insecure")
+      || config_get_string (cfg, "vddk_thumbprint") != NULL;
+    if (r->insecure && config_get_string (cfg, "vddk_thumbprint"))
+      log_debug ("%s: datastore HTTPS through nbdkit can't pin a thumbprint; ferry pinned "
+                 "it on its own connection", r->what);
+  }
+  else if (strcmp (kind, "local") == 0) {
+    r->kind = DISK_SOURCE_LOCAL;
+    r->local_disk_path = config_get_string (cfg, "local_disk_path");
+    if (r->local_disk_path == NULL) {
+      log_error ("%s: disk_source local needs local_disk_path (the datastore's NFS mount)",
+                 r->what);
+      disk_source_plan_free (plan);
+      return FERRY_EXIT_USAGE;
+    }
+  }
+  else {
+    log_error ("disk_source '%s': use auto, vddk, https or local", kind);
+    disk_source_plan_free (plan);
+    return FERRY_EXIT_USAGE;
+  }
+  return 0;
+}
+
+void
+disk_source_plan_free (struct disk_source_plan *plan)
+{
+  json_decref (plan->keep);
+  plan->keep = NULL;
+}
