@@ -1,13 +1,222 @@
-/* ferry copy: placeholder until the copy engine lands. */
+/* ferry copy: copy a disk between NBD, files and block devices.  A thin
+ * layer over copy_run() (src/copy/copy.h). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <signal.h>
+#include <unistd.h>
+#include <inttypes.h>
+#include <getopt.h>
+
 #include "cli/cli.h"
 #include "common/error.h"
+#include "common/log.h"
+#include "copy/copy.h"
+
+enum {
+  OPT_CONNECTIONS = 0x200, OPT_REQUESTS, OPT_REQUEST_SIZE, OPT_EXTENTS, OPT_CHECKPOINT,
+  OPT_DEST_ZERO, OPT_VERIFY, OPT_PROGRESS, OPT_NO_EXTENTS, OPT_RETRIES,
+};
+
+static atomic_bool cancel;
+
+static void
+on_signal (int sig)
+{
+  (void) sig;
+  atomic_store (&cancel, true);
+}
+
+enum progress_mode { PROGRESS_NONE, PROGRESS_BAR, PROGRESS_JSON };
+
+struct progress_ctx {
+  enum progress_mode mode;
+  bool tty;
+};
+
+static void
+progress_cb (void *opaque, const struct copy_progress *p)
+{
+  struct progress_ctx *ctx = opaque;
+
+  if (ctx->mode == PROGRESS_JSON)
+    copy_progress_print_json (p);
+  else
+    copy_progress_print_bar (p, ctx->tty);
+}
+
+/* A count: decimal, within [min, max]. */
+static int
+parse_count (const char *opt, const char *s, unsigned long min, unsigned long max,
+             unsigned long *out)
+{
+  char *end;
+  unsigned long v;
+
+  errno = 0;
+  v = strtoul (s, &end, 10);
+  if (errno || end == s || *end || *s == '-' || v < min || v > max) {
+    fprintf (stderr, "ferry copy: %s must be a number from %lu to %lu, not '%s'\n",
+             opt, min, max, s);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+/* A size: bytes, or with a K/M suffix (powers of 1024). */
+static int
+parse_size (const char *opt, const char *s, size_t *out)
+{
+  char *end;
+  unsigned long long v;
+
+  errno = 0;
+  v = strtoull (s, &end, 10);
+  if (errno || end == s || *s == '-')
+    goto bad;
+  if (*end == 'k' || *end == 'K') { v *= 1024; end++; }
+  else if (*end == 'm' || *end == 'M') { v *= 1024 * 1024; end++; }
+  if (*end == 'i' && end[-1] != 'i' && end > s && (end[-1] == 'K' || end[-1] == 'M' ||
+                                                   end[-1] == 'k' || end[-1] == 'm'))
+    end++;
+  if ((*end == 'B' || *end == 'b') && end > s)
+    end++;
+  if (*end || v < COPY_MIN_REQUEST_SIZE || v > COPY_MAX_REQUEST_SIZE || v % 4096)
+    goto bad;
+  *out = (size_t) v;
+  return 0;
+ bad:
+  fprintf (stderr, "ferry copy: %s must be a multiple of 4096 from 4K to 32M "
+           "(e.g. 256K, 1M), not '%s'\n", opt, s);
+  return -1;
+}
 
 int
 cmd_copy (struct cli *cli, int argc, char **argv)
 {
-  (void) argc; (void) argv;
-  fprintf (stderr, "ferry %s: not built yet in this version of ferry (%s)\n",
-           cli->cmd->name, FERRY_VERSION);
-  return FERRY_EXIT_FAILED;
+  static const struct option opts[] = {
+    CLI_COMMON_LONG,
+    { "connections", required_argument, NULL, OPT_CONNECTIONS },
+    { "requests", required_argument, NULL, OPT_REQUESTS },
+    { "request-size", required_argument, NULL, OPT_REQUEST_SIZE },
+    { "extents", required_argument, NULL, OPT_EXTENTS },
+    { "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
+    { "destination-is-zero", no_argument, NULL, OPT_DEST_ZERO },
+    { "verify", no_argument, NULL, OPT_VERIFY },
+    { "progress", optional_argument, NULL, OPT_PROGRESS },
+    { "no-extents", no_argument, NULL, OPT_NO_EXTENTS },
+    { "retries", required_argument, NULL, OPT_RETRIES },
+    { NULL, 0, NULL, 0 }
+  };
+  struct copy_options o;
+  struct copy_stats st;
+  struct progress_ctx pctx = { .mode = PROGRESS_NONE };
+  struct sigaction sa;
+  unsigned long n;
+  int c, r;
+  char b1[32], b2[32], b3[32], b4[32];
+
+  copy_options_init (&o);
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "+" CLI_COMMON_SHORT, opts, NULL)) != -1) {
+    if (cli_common_option (cli, c, optarg))
+      continue;
+    switch (c) {
+    case OPT_CONNECTIONS:
+      if (parse_count ("--connections", optarg, 1, COPY_MAX_CONNECTIONS, &n) == -1)
+        return FERRY_EXIT_USAGE;
+      o.connections = (unsigned) n;
+      break;
+    case OPT_REQUESTS:
+      if (parse_count ("--requests", optarg, 1, COPY_MAX_REQUESTS, &n) == -1)
+        return FERRY_EXIT_USAGE;
+      o.requests = (unsigned) n;
+      break;
+    case OPT_REQUEST_SIZE:
+      if (parse_size ("--request-size", optarg, &o.request_size) == -1)
+        return FERRY_EXIT_USAGE;
+      break;
+    case OPT_RETRIES:
+      if (parse_count ("--retries", optarg, 0, 100, &n) == -1)
+        return FERRY_EXIT_USAGE;
+      o.retries = (unsigned) n;
+      break;
+    case OPT_EXTENTS:
+      o.extents_file = optarg;
+      break;
+    case OPT_CHECKPOINT:
+      o.checkpoint_file = optarg;
+      break;
+    case OPT_DEST_ZERO:
+      o.destination_is_zero = true;
+      break;
+    case OPT_VERIFY:
+      o.verify = true;
+      break;
+    case OPT_NO_EXTENTS:
+      o.no_extents = true;
+      break;
+    case OPT_PROGRESS:
+      if (optarg == NULL || strcmp (optarg, "bar") == 0)
+        pctx.mode = PROGRESS_BAR;
+      else if (strcmp (optarg, "json") == 0)
+        pctx.mode = PROGRESS_JSON;
+      else {
+        fprintf (stderr, "ferry copy: --progress takes no value, =bar or =json, not '%s'\n",
+                 optarg);
+        return FERRY_EXIT_USAGE;
+      }
+      break;
+    default:
+      return cli_bad_option (cli, argv);
+    }
+  }
+  if (argc - optind != 2) {
+    fprintf (stderr, "ferry copy: %s\nUsage: %s\nSee 'ferry copy --help'.\n",
+             argc - optind < 2 ? "a source and a destination are needed"
+             : "too many arguments", cli->cmd->usage);
+    return FERRY_EXIT_USAGE;
+  }
+  o.src = argv[optind];
+  o.dst = argv[optind + 1];
+  r = cli_load_config (cli);
+  if (r)
+    return r;
+
+  if (pctx.mode != PROGRESS_NONE) {
+    pctx.tty = isatty (STDERR_FILENO);
+    o.progress = progress_cb;
+    o.progress_opaque = &pctx;
+    o.progress_interval_ms = pctx.mode == PROGRESS_JSON ? 1000 : pctx.tty ? 250 : 5000;
+  }
+  memset (&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+  o.cancel = &cancel;
+
+  r = copy_run (&o, &st);
+  if (r == FERRY_EXIT_OK || r == FERRY_EXIT_DATA || r == FERRY_EXIT_INTERRUPTED) {
+    if (st.total || st.processed)
+      log_info ("copy: %" PRIu64 " of %" PRIu64 " bytes processed in %.2f s "
+                "(%" PRIu64 " done before; read %" PRIu64 ", written %" PRIu64
+                ", zeroed %" PRIu64 ", skipped %" PRIu64 "; %" PRIu64 " retries, "
+                "%u connection%s)", st.processed, st.total, st.seconds, st.done_before,
+                st.bytes_read, st.bytes_written, st.bytes_zeroed, st.bytes_skipped,
+                st.retries, st.connections, st.connections == 1 ? "" : "s");
+    if (r == FERRY_EXIT_OK)
+      log_info ("copied %s to %s: %s of %s disk areas, %s of data, %s/s",
+                o.src, o.dst, copy_human_size (st.total, b1, sizeof b1),
+                copy_human_size (st.size, b2, sizeof b2),
+                copy_human_size (st.bytes_written, b3, sizeof b3),
+                copy_human_size ((uint64_t) (st.seconds > 0 ? (double) st.processed /
+                                             st.seconds : 0), b4, sizeof b4));
+    if (st.verified && st.verify_mismatches == 0)
+      log_info ("verify: OK: %" PRIu64 " bytes compared, source and destination are "
+                "identical", st.verify_bytes);
+  }
+  return r;
 }

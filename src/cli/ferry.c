@@ -36,12 +36,19 @@ const struct command commands[] = {
     "Exit status 1 if any check failed.\n" },
   { "copy", cmd_copy,
     "Copy a disk between NBD, files and block devices (the migration's data path)",
-    "ferry copy [OPTIONS] SRC DST",
+    "ferry copy [OPTIONS] SRC DST    (SRC, DST: nbd://..., nbd+unix:///?socket=..., file, "
+    "block device)",
     "      --extents FILE       copy only these areas ([{\"start\":N,\"length\":N},...])\n"
     "      --checkpoint FILE    record finished ranges; a rerun copies only what is missing\n"
-    "      --destination-is-zero  skip zero areas\n"
-    "      --verify             compare source and destination after copying\n"
-    "      --progress[=json]    show progress\n" },
+    "      --destination-is-zero  the destination reads as zeroes: skip zero areas\n"
+    "      --verify             compare source and destination (crc32) after copying\n"
+    "      --progress[=json]    a bar with bytes, rate and ETA; json: one object per second\n"
+    "      --connections N      connections and threads (default 4; 1 without multi-conn)\n"
+    "      --requests N         requests in flight per connection (default 16)\n"
+    "      --request-size SIZE  bytes per request (default 256K)\n"
+    "      --retries N          retries of a failed request, with backoff (default 5)\n"
+    "      --no-extents         don't ask the source for extents; detect zeroes in data\n"
+    "Exit status 5 if reading, writing, flushing or verifying failed.\n" },
   { "migrate", NULL,
     "Migrate VMs: snapshot, copy disks to Cinder volumes, convert, create the instance",
     "ferry migrate [-e @FILE]... [--vm NAME]... [--dry-run]",

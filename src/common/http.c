@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <time.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -258,6 +259,45 @@ debug_cb (CURL *curl, curl_infotype type, char *data, size_t size, void *arg)
   return 0;
 }
 
+struct upload_state {
+  const struct http_upload *up;
+  long long pos;
+  int err;                    /* errno of a failed read, or 0 */
+};
+
+static size_t
+upload_cb (char *buf, size_t size, size_t nmemb, void *arg)
+{
+  struct upload_state *u = arg;
+  size_t want = size * nmemb;
+  ssize_t n;
+
+  if (u->up->size >= 0) {
+    if (u->pos >= u->up->size)
+      return 0;
+    if ((long long) want > u->up->size - u->pos)
+      want = u->up->size - u->pos;
+    do
+      n = pread (u->up->fd, buf, want, u->up->offset + u->pos);
+    while (n == -1 && errno == EINTR);
+    if (n == 0) {             /* the file is shorter than announced */
+      u->err = EIO;
+      return CURL_READFUNC_ABORT;
+    }
+  }
+  else {
+    do
+      n = read (u->up->fd, buf, want);
+    while (n == -1 && errno == EINTR);
+  }
+  if (n < 0) {
+    u->err = errno;
+    return CURL_READFUNC_ABORT;
+  }
+  u->pos += n;
+  return n;
+}
+
 /* Is it worth trying again, and has the request possibly been processed? */
 static bool
 transient (CURLcode c, bool idempotent)
@@ -311,12 +351,16 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
   char errbuf[CURL_ERROR_SIZE];
   long delay = h->first_delay_ms;
   const char *what = req->what ? req->what : h->service;
+  /* A body read from a pipe can't be sent twice. */
+  bool resendable = !(req->upload && req->upload->size < 0);
+  struct upload_state ust = { .up = req->upload };
   int r = -1;
 
   memset (resp, 0, sizeof *resp);
   for (size_t i = 0; req->headers && req->headers[i]; i++)
     hdrs = curl_slist_append (hdrs, req->headers[i]);
-  if (req->body == NULL && strcmp (req->method, "POST") && strcmp (req->method, "PUT"))
+  if (req->body == NULL && req->upload == NULL && strcmp (req->method, "POST")
+      && strcmp (req->method, "PUT"))
     ;
   else
     hdrs = curl_slist_append (hdrs, "Expect:");    /* no 100-continue round trip */
@@ -333,7 +377,17 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
     curl_easy_setopt (cu, CURLOPT_CUSTOMREQUEST, req->method);
     if (strcmp (req->method, "HEAD") == 0)
       curl_easy_setopt (cu, CURLOPT_NOBODY, 1L);
-    if (req->body) {
+    if (req->upload) {
+      ust.pos = 0;
+      ust.err = 0;
+      curl_easy_setopt (cu, CURLOPT_UPLOAD, 1L);
+      curl_easy_setopt (cu, CURLOPT_READFUNCTION, upload_cb);
+      curl_easy_setopt (cu, CURLOPT_READDATA, &ust);
+      curl_easy_setopt (cu, CURLOPT_INFILESIZE_LARGE,
+                        (curl_off_t) (req->upload->size >= 0 ? req->upload->size : -1));
+      curl_easy_setopt (cu, CURLOPT_CUSTOMREQUEST, req->method);
+    }
+    else if (req->body) {
       curl_easy_setopt (cu, CURLOPT_POSTFIELDS, req->body);
       curl_easy_setopt (cu, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) req->body_len);
     }
@@ -379,8 +433,9 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
       break;
     }
     if (c == CURLE_OK) {
-      bool retry_status = status == 502 || status == 503 || status == 504
-        || (req->idempotent && status >= 500 && !(status == 500 && req->error_is_answer));
+      bool retry_status = resendable
+        && (status == 502 || status == 503 || status == 504
+            || (req->idempotent && status >= 500 && !(status == 500 && req->error_is_answer)));
       if (retry_status && attempt < h->max_attempts) {
         log_warn ("%s: %s answered HTTP %ld; retrying in %ld ms (attempt %d of %d)",
                   what, h->service, status, delay, attempt + 1, h->max_attempts);
@@ -405,7 +460,12 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
                  "update vddk_thumbprint", what, h->service, h->peer_tp, h->pin);
       break;
     }
-    if (transient (c, req->idempotent) && attempt < h->max_attempts) {
+    if (ust.err) {
+      log_error ("%s: %s: reading the data to send failed: %s", what, req->url,
+                 strerror (ust.err));
+      break;
+    }
+    if (resendable && transient (c, req->idempotent) && attempt < h->max_attempts) {
       log_warn ("%s: %s: %s; retrying in %ld ms (attempt %d of %d)", what, req->url,
                 errbuf[0] ? errbuf : curl_easy_strerror (c), delay, attempt + 1,
                 h->max_attempts);
@@ -413,7 +473,8 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
       delay = delay * 2 > 10000 ? 10000 : delay * 2;
       continue;
     }
-    log_error ("%s: %s: %s (after %d attempt%s); %s", what, req->url,
+    log_msg (req->quiet ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR,
+             "%s: %s: %s (after %d attempt%s); %s", what, req->url,
                errbuf[0] ? errbuf : curl_easy_strerror (c), attempt,
                attempt == 1 ? "" : "s", advice (c));
     break;

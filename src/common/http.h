@@ -27,6 +27,16 @@ struct http_tls {
   const char *thumbprint;     /* SHA-1 fingerprint to pin, or NULL */
 };
 
+/* A request body streamed from a file descriptor (Glance image data).
+ * size >= 0: that many bytes read with pread() from offset, so the request
+ * can be sent again after a lost answer or a 5xx; size < 0: read() until
+ * end of file, sent chunked, never resent. */
+struct http_upload {
+  int fd;
+  long long offset;
+  long long size;
+};
+
 struct http_request {
   const char *method;         /* "GET", "POST", ... */
   const char *url;
@@ -36,6 +46,8 @@ struct http_request {
   bool idempotent;            /* safe to resend after a 5xx or a lost answer */
   bool error_is_answer;       /* HTTP 500 is a normal answer (a SOAP fault): never retried */
   const char *what;           /* names the call in messages ("vCenter Login") */
+  const struct http_upload *upload; /* stream the body from a file instead, or NULL */
+  bool quiet;                 /* no answer is not an error here: log it at debug level */
 };
 
 struct http_response {

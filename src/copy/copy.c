@@ -1,0 +1,425 @@
+/* ferry: copy_run(): open the endpoints, plan the work, run the workers,
+ * report progress, flush, verify. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <time.h>
+
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "copy/internal.h"
+
+uint64_t
+copy_now_ns (void)
+{
+  struct timespec ts;
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000000000 + (uint64_t) ts.tv_nsec;
+}
+
+void
+copy_fail (struct copy *c, int exit_code, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start (ap, fmt);
+  pthread_mutex_lock (&c->lock);
+  if (c->exit_code == 0) {
+    c->exit_code = exit_code;
+    log_vmsg (LOG_LEVEL_ERROR, fmt, ap);
+  }
+  else
+    log_vmsg (LOG_LEVEL_DEBUG, fmt, ap);
+  c->failed = true;
+  pthread_mutex_unlock (&c->lock);
+  va_end (ap);
+}
+
+bool
+copy_stopping (struct copy *c)
+{
+  return c->failed || (c->opts->cancel && atomic_load (c->opts->cancel));
+}
+
+void
+copy_options_init (struct copy_options *o)
+{
+  memset (o, 0, sizeof *o);
+  o->connections = COPY_DEFAULT_CONNECTIONS;
+  o->requests = COPY_DEFAULT_REQUESTS;
+  o->request_size = COPY_DEFAULT_REQUEST_SIZE;
+  o->retries = COPY_DEFAULT_RETRIES;
+  o->retries_set = true;
+  o->retry_delay_ms = COPY_DEFAULT_RETRY_DELAY_MS;
+  o->checkpoint_interval_ms = COPY_DEFAULT_CHECKPOINT_INTERVAL_MS;
+  o->progress_interval_ms = 1000;
+}
+
+static int
+check_options (const struct copy_options *o)
+{
+  if (o->src == NULL || o->dst == NULL || !*o->src || !*o->dst) {
+    log_error ("copy: a source and a destination are needed");
+    return -1;
+  }
+  if (o->extents_file && o->ranges) {
+    log_error ("copy: give the areas either as a file or as ranges, not both");
+    return -1;
+  }
+  if (o->connections > COPY_MAX_CONNECTIONS) {
+    log_error ("copy: --connections must be 1 to %d", COPY_MAX_CONNECTIONS);
+    return -1;
+  }
+  if (o->requests > COPY_MAX_REQUESTS) {
+    log_error ("copy: --requests must be 1 to %d", COPY_MAX_REQUESTS);
+    return -1;
+  }
+  if (o->request_size &&
+      (o->request_size < COPY_MIN_REQUEST_SIZE || o->request_size > COPY_MAX_REQUEST_SIZE ||
+       o->request_size % 4096)) {
+    log_error ("copy: --request-size must be a multiple of 4096 from %d to %d bytes",
+               COPY_MIN_REQUEST_SIZE, COPY_MAX_REQUEST_SIZE);
+    return -1;
+  }
+  return 0;
+}
+
+/* Split the areas into work units. */
+static int
+make_units (struct copy *c, const range_vector *todo, uint64_t unit_size)
+{
+  range_vector u = empty_vector;
+
+  for (size_t i = 0; i < todo->len; i++) {
+    uint64_t pos = todo->ptr[i].start, end = pos + todo->ptr[i].length;
+    while (pos < end) {
+      /* Cut at multiples of unit_size so that units stay aligned. */
+      uint64_t next = (pos / unit_size + 1) * unit_size;
+      if (next > end)
+        next = end;
+      if (range_vector_append (&u, (struct copy_range) { pos, next - pos }) == -1) {
+        range_vector_reset (&u);
+        return -1;
+      }
+      pos = next;
+    }
+  }
+  c->units = u.ptr;
+  c->nunits = u.len;
+  return 0;
+}
+
+struct runner {
+  struct worker_arg arg;
+  pthread_t thread;
+  bool started;
+};
+
+static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
+
+struct run_state {
+  struct copy *c;
+  unsigned running;
+};
+
+struct thread_arg {
+  struct worker_arg w;
+  struct run_state *rs;
+};
+
+static void *
+thread_main (void *p)
+{
+  struct thread_arg *a = p;
+
+  copy_worker (&a->w);
+  pthread_mutex_lock (&done_lock);
+  a->rs->running--;
+  pthread_cond_broadcast (&done_cond);
+  pthread_mutex_unlock (&done_lock);
+  return NULL;
+}
+
+static void
+report (struct copy *c, const struct copy_stats *st, uint64_t t0, uint64_t *last_t,
+        uint64_t *last_b, bool final)
+{
+  const struct copy_options *o = c->opts;
+  struct copy_progress p;
+  uint64_t now = copy_now_ns ();
+  uint64_t processed = c->processed;
+  double dt = (double) (now - *last_t) / 1e9;
+  double el = (double) (now - t0) / 1e9;
+
+  if (o->progress == NULL)
+    return;
+  p.total = st->total;
+  p.bytes_done = st->done_before + processed;
+  p.elapsed = el;
+  if (final)
+    p.rate = el > 0 ? (double) processed / el : 0;
+  else
+    p.rate = dt > 0 ? (double) (processed - *last_b) / dt : 0;
+  p.eta = -1;
+  if (el > 0.5 && processed > 0)
+    p.eta = (double) (p.total - p.bytes_done) / ((double) processed / el);
+  if (final)
+    p.eta = 0;
+  p.final = final;
+  *last_t = now;
+  *last_b = processed;
+  o->progress (o->progress_opaque, &p);
+}
+
+/* Start the workers and wait for them, reporting progress meanwhile. */
+static void
+run_workers (struct copy *c, const struct copy_stats *st)
+{
+  const struct copy_options *o = c->opts;
+  struct run_state rs = { .c = c, .running = 0 };
+  struct thread_arg *args = calloc (c->nworkers, sizeof *args);
+  pthread_t *threads = calloc (c->nworkers, sizeof *threads);
+  unsigned started = 0;
+  unsigned interval = o->progress_interval_ms ? o->progress_interval_ms : 1000;
+  uint64_t t0 = copy_now_ns (), last_t = t0, last_b = 0;
+
+  if (args == NULL || threads == NULL) {
+    copy_fail (c, FERRY_EXIT_DATA, "out of memory");
+    goto out;
+  }
+  for (unsigned i = 0; i < c->nworkers; i++) {
+    int e;
+    args[i].w.c = c;
+    args[i].w.index = i;
+    args[i].rs = &rs;
+    pthread_mutex_lock (&done_lock);
+    rs.running++;
+    pthread_mutex_unlock (&done_lock);
+    e = pthread_create (&threads[i], NULL, thread_main, &args[i]);
+    if (e) {
+      pthread_mutex_lock (&done_lock);
+      rs.running--;
+      pthread_mutex_unlock (&done_lock);
+      copy_fail (c, FERRY_EXIT_DATA, "cannot start a copy thread: %s", strerror (e));
+      break;
+    }
+    started++;
+  }
+
+  pthread_mutex_lock (&done_lock);
+  while (rs.running > 0) {
+    struct timespec ts;
+    uint64_t next = last_t + (uint64_t) interval * 1000000;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    {
+      uint64_t now = copy_now_ns ();
+      uint64_t wait = next > now ? next - now : 0;
+      ts.tv_sec += (time_t) (wait / 1000000000);
+      ts.tv_nsec += (long) (wait % 1000000000);
+      if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+      }
+    }
+    pthread_cond_timedwait (&done_cond, &done_lock, &ts);
+    if (rs.running > 0 && copy_now_ns () >= next) {
+      pthread_mutex_unlock (&done_lock);
+      report (c, st, t0, &last_t, &last_b, false);
+      pthread_mutex_lock (&done_lock);
+    }
+  }
+  pthread_mutex_unlock (&done_lock);
+  for (unsigned i = 0; i < started; i++)
+    pthread_join (threads[i], NULL);
+  report (c, st, t0, &last_t, &last_b, true);
+
+ out:
+  free (args);
+  free (threads);
+}
+
+int
+copy_run (const struct copy_options *o, struct copy_stats *stats_out)
+{
+  struct copy c = { .opts = o, .exit_code = 0 };
+  struct copy_stats st = { 0 };
+  range_vector work = empty_vector, done = empty_vector, todo = empty_vector;
+  struct rw_open_args sargs = { 0 }, dargs = { 0 };
+  unsigned want;
+  uint64_t unit_size, t0;
+  int r = FERRY_EXIT_OK, ec = 0;
+
+  pthread_mutex_init (&c.lock, NULL);
+  if (check_options (o) == -1) {
+    r = FERRY_EXIT_USAGE;
+    goto out;
+  }
+  c.requests = o->requests ? o->requests : COPY_DEFAULT_REQUESTS;
+  c.request_size = o->request_size ? o->request_size : COPY_DEFAULT_REQUEST_SIZE;
+  c.retries = o->retries_set ? o->retries : COPY_DEFAULT_RETRIES;
+  c.retry_delay_ms = o->retry_delay_ms ? o->retry_delay_ms : COPY_DEFAULT_RETRY_DELAY_MS;
+  c.checkpoint_interval_ms = o->checkpoint_interval_ms ? o->checkpoint_interval_ms
+    : COPY_DEFAULT_CHECKPOINT_INTERVAL_MS;
+  want = o->connections ? o->connections : COPY_DEFAULT_CONNECTIONS;
+
+  /* The areas: a file, ranges, or the whole disk (once the size is known). */
+  if (o->extents_file) {
+    struct copy_range *rs = NULL;
+    size_t n = 0;
+    if (copy_load_extents (o->extents_file, &rs, &n) == -1) {
+      r = FERRY_EXIT_USAGE;
+      goto out;
+    }
+    work.ptr = rs;
+    work.len = work.cap = n;
+  }
+  else if (o->ranges) {
+    for (size_t i = 0; i < o->nranges; i++)
+      if (range_vector_append (&work, o->ranges[i]) == -1) {
+        log_error ("out of memory");
+        r = FERRY_EXIT_DATA;
+        goto out;
+      }
+    ranges_normalize (&work);
+  }
+
+  sargs.want_extents = !o->no_extents;
+  c.src = rw_open (o->src, &sargs, &ec);
+  if (c.src == NULL) {
+    r = ec;
+    goto out;
+  }
+  st.size = c.src->size;
+  if (o->extents_file || o->ranges) {
+    if (work.len > 0) {
+      const struct copy_range *last = &work.ptr[work.len - 1];
+      if (last->start + last->length > st.size) {
+        log_error ("extents %s: the area at %" PRIu64 " (length %" PRIu64 ") goes beyond "
+                   "the end of the source %s (%" PRIu64 " bytes)",
+                   o->extents_file ? o->extents_file : "(ranges)", last->start,
+                   last->length, o->src, st.size);
+        r = FERRY_EXIT_USAGE;
+        goto out;
+      }
+    }
+  }
+  else if (st.size > 0 &&
+           range_vector_append (&work, (struct copy_range) { 0, st.size }) == -1) {
+    log_error ("out of memory");
+    r = FERRY_EXIT_DATA;
+    goto out;
+  }
+  st.total = ranges_total (&work);
+
+  if (o->checkpoint_file) {
+    r = checkpoint_open (o->checkpoint_file, st.size, ranges_hash (&work), &done, &c.ckpt);
+    if (r)
+      goto out;
+  }
+  if (ranges_subtract (&work, &done, &todo) == -1) {
+    log_error ("out of memory");
+    r = FERRY_EXIT_DATA;
+    goto out;
+  }
+  st.done_before = st.total - ranges_total (&todo);
+  if (st.done_before)
+    log_info ("checkpoint %s: %" PRIu64 " of %" PRIu64 " bytes already copied",
+              o->checkpoint_file, st.done_before, st.total);
+
+  /* A whole-disk copy starts from an empty destination file; a delta or a
+   * resumed copy updates it in place. */
+  dargs.is_dst = true;
+  dargs.dst_size = st.size;
+  dargs.truncate = !o->extents_file && !o->ranges && done.len == 0;
+  c.dst = rw_open (o->dst, &dargs, &ec);
+  if (c.dst == NULL) {
+    r = ec;
+    goto out;
+  }
+  c.skip_zero = o->destination_is_zero || c.dst->known_zero;
+  c.use_extents = !o->no_extents && c.src->ops->can_extents (c.src);
+
+  if (c.src->max_request && c.request_size > c.src->max_request)
+    c.request_size = c.src->max_request & ~(size_t) 4095;
+  if (c.dst->max_request && c.request_size > c.dst->max_request)
+    c.request_size = c.dst->max_request & ~(size_t) 4095;
+  if (c.request_size < 4096)
+    c.request_size = 4096;
+
+  if (!c.src->ops->can_multi_conn (c.src) || !c.dst->ops->can_multi_conn (c.dst)) {
+    if (want > 1)
+      log_debug ("copy: one connection (the %s does not allow multi-conn)",
+                 c.src->ops->can_multi_conn (c.src) ? "destination" : "source");
+    want = 1;
+  }
+  /* Units: small enough that every worker has several, at most 32 MiB. */
+  unit_size = st.total / ((uint64_t) want * 8);
+  if (unit_size < COPY_MIN_UNIT)
+    unit_size = COPY_MIN_UNIT;
+  if (unit_size > COPY_MAX_UNIT)
+    unit_size = COPY_MAX_UNIT;
+  unit_size = (unit_size + COPY_MIN_UNIT - 1) / COPY_MIN_UNIT * COPY_MIN_UNIT;
+  if (make_units (&c, &todo, unit_size) == -1) {
+    log_error ("out of memory");
+    r = FERRY_EXIT_DATA;
+    goto out;
+  }
+  if (want > c.nunits)
+    want = c.nunits ? (unsigned) c.nunits : 1;
+  if (c.src->ops->connect (c.src, want) == -1 || c.dst->ops->connect (c.dst, want) == -1) {
+    r = FERRY_EXIT_DATA;
+    goto out;
+  }
+  c.nworkers = want;
+  st.connections = want;
+  log_debug ("copy: %" PRIu64 " bytes in %zu units of up to %" PRIu64 " bytes, "
+             "%u connection%s, %u requests of %zu bytes each, extents %s, zero areas %s",
+             ranges_total (&todo), c.nunits, unit_size, want, want == 1 ? "" : "s",
+             c.requests, c.request_size, c.use_extents ? "from the source" : "by detection",
+             c.skip_zero ? "skipped" : "zeroed");
+
+  t0 = copy_now_ns ();
+  run_workers (&c, &st);
+
+  /* Nothing is done until it is on stable storage. */
+  if (!c.failed) {
+    bool one = c.dst->ops->can_multi_conn (c.dst);
+    for (unsigned i = 0; i < (one ? 1 : c.dst->nconns); i++)
+      if (c.dst->ops->flush (c.dst, i) == -1) {
+        copy_fail (&c, FERRY_EXIT_DATA, "flushing destination %s: %s", c.dst->name,
+                   strerror (errno));
+        break;
+      }
+  }
+  st.seconds = (double) (copy_now_ns () - t0) / 1e9;
+  st.processed = c.processed;
+  st.bytes_read = c.bytes_read;
+  st.bytes_written = c.bytes_written;
+  st.bytes_zeroed = c.bytes_zeroed;
+  st.bytes_skipped = c.bytes_skipped;
+  st.retries = c.nretries;
+  r = c.exit_code;
+  if (r == 0 && o->cancel && atomic_load (o->cancel)) {
+    log_error ("copy interrupted%s", c.ckpt ? ": the checkpoint records what was done" : "");
+    r = FERRY_EXIT_INTERRUPTED;
+  }
+  if (r == 0 && o->verify)
+    r = copy_verify (&c, &work, &st);
+
+ out:
+  if (stats_out)
+    *stats_out = st;
+  rw_close (c.dst);
+  rw_close (c.src);
+  checkpoint_close (c.ckpt);
+  free (c.units);
+  range_vector_reset (&work);
+  range_vector_reset (&done);
+  range_vector_reset (&todo);
+  pthread_mutex_destroy (&c.lock);
+  return r;
+}

@@ -1,0 +1,259 @@
+/* ferry: Cinder v3 -- volumes, metadata, types, quotas. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "openstack/resources.h"
+#include "openstack/internal.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+
+/* The member `key` of an answer, as a new reference. */
+static json_t *
+member (json_t *ans, const char *key)
+{
+  json_t *m = json_incref (json_object_get (ans, key));
+  json_decref (ans);
+  return m;
+}
+
+json_t *
+os_volume_create (struct os_client *c, const struct os_volume_spec *spec)
+{
+  CLEANUP_JSON json_t *vol = json_pack ("{s:s, s:I}", "name", spec->name,
+                                        "size", (json_int_t) spec->size_gb);
+  CLEANUP_JSON json_t *body = NULL;
+  CLEANUP_FREE char *what = xasprintf ("Cinder create volume '%s' (%lld GiB%s%s)", spec->name,
+                                       spec->size_gb, spec->volume_type ? ", type " : "",
+                                       spec->volume_type ? spec->volume_type : "");
+  json_t *v;
+
+  if (vol == NULL)
+    return NULL;
+  if (spec->volume_type)
+    json_object_set_new (vol, "volume_type", json_string (spec->volume_type));
+  if (spec->availability_zone)
+    json_object_set_new (vol, "availability_zone", json_string (spec->availability_zone));
+  if (spec->description)
+    json_object_set_new (vol, "description", json_string (spec->description));
+  if (spec->metadata)
+    json_object_set_new (vol, "metadata", json_deep_copy (spec->metadata));
+  if (spec->image_id)
+    json_object_set_new (vol, "imageRef", json_string (spec->image_id));
+  body = json_pack ("{s:O}", "volume", vol);
+  {
+    struct os_call call = { .service = OS_VOLUME, .method = "POST", .path = "/volumes",
+                            .body = body, .what = what };
+    v = member (os_call (c, &call, NULL), "volume");
+  }
+  if (v == NULL)
+    return NULL;
+  if (spec->bootable) {
+    const char *id = json_string_value (json_object_get (v, "id"));
+    /* The flag can be set only once the volume is available. */
+    json_t *ready = os_volume_wait (c, id, "available", 600);
+    if (ready == NULL || os_volume_set_bootable (c, id, true) == -1) {
+      json_decref (ready);
+      json_decref (v);
+      return NULL;
+    }
+    json_decref (v);
+    v = ready;
+    json_object_set_new (v, "bootable", json_string ("true"));
+  }
+  return v;
+}
+
+json_t *
+os_volume_get (struct os_client *c, const char *id, bool quiet_404, bool *gone)
+{
+  CLEANUP_FREE char *path = xasprintf ("/volumes/%s", id);
+  CLEANUP_FREE char *what = xasprintf ("Cinder get volume %s", id);
+  struct os_call call = { .service = OS_VOLUME, .method = "GET", .path = path, .what = what,
+                          .quiet_404 = quiet_404 };
+  long st = 0;
+  json_t *v = member (os_call (c, &call, &st), "volume");
+
+  if (gone)
+    *gone = st == 404;
+  return v;
+}
+
+json_t *
+os_volume_list (struct os_client *c, const json_t *metadata, const char *name)
+{
+  CLEANUP_FREE char *path = NULL;
+  CLEANUP_FREE char *meta = NULL;
+  CLEANUP_FREE char *emeta = NULL;
+  CLEANUP_FREE char *ename = NULL;
+  CLEANUP_JSON json_t *all = NULL;
+  json_t *out, *v;
+  size_t i;
+
+  if (metadata && json_object_size (metadata)) {
+    meta = json_dumps (metadata, JSON_COMPACT | JSON_SORT_KEYS);
+    emeta = meta ? os_url_escape (meta) : NULL;
+  }
+  if (name)
+    ename = os_url_escape (name);
+  path = xasprintf ("/volumes/detail?all_tenants=0%s%s%s%s", emeta ? "&metadata=" : "",
+                    emeta ? emeta : "", ename ? "&name=" : "", ename ? ename : "");
+  all = os_list (c, OS_VOLUME, path, "volumes", "Cinder list volumes");
+  if (all == NULL)
+    return NULL;
+  /* Filter again here: older Cinder ignores filters it does not know. */
+  out = json_array ();
+  json_array_foreach (all, i, v) {
+    const json_t *vm = json_object_get (v, "metadata");
+    const char *k;
+    json_t *want;
+    bool ok = true;
+    if (name && (!json_is_string (json_object_get (v, "name"))
+                 || strcmp (json_string_value (json_object_get (v, "name")), name)))
+      ok = false;
+    json_object_foreach ((json_t *) metadata, k, want) {
+      const char *have = json_string_value (json_object_get (vm, k));
+      if (!ok || have == NULL || !json_is_string (want) || strcmp (have, json_string_value (want)))
+        ok = false;
+    }
+    if (ok)
+      json_array_append (out, v);
+  }
+  return out;
+}
+
+static int
+volume_action (struct os_client *c, const char *id, json_t *body, const char *what)
+{
+  CLEANUP_FREE char *path = xasprintf ("/volumes/%s/action", id);
+  CLEANUP_JSON json_t *b = body;
+  struct os_call call = { .service = OS_VOLUME, .method = "POST", .path = path, .body = b,
+                          .what = what };
+  CLEANUP_JSON json_t *ans = os_call (c, &call, NULL);
+
+  return ans ? 0 : -1;
+}
+
+int
+os_volume_merge_metadata (struct os_client *c, const char *id, const json_t *metadata)
+{
+  CLEANUP_FREE char *path = xasprintf ("/volumes/%s/metadata", id);
+  CLEANUP_FREE char *what = xasprintf ("Cinder update metadata of volume %s", id);
+  CLEANUP_JSON json_t *body = json_pack ("{s:O}", "metadata", metadata);
+  struct os_call call = { .service = OS_VOLUME, .method = "POST", .path = path, .body = body,
+                          .what = what };
+  CLEANUP_JSON json_t *ans = os_call (c, &call, NULL);
+
+  return ans ? 0 : -1;
+}
+
+int
+os_volume_set_bootable (struct os_client *c, const char *id, bool bootable)
+{
+  CLEANUP_FREE char *what = xasprintf ("Cinder set bootable on volume %s", id);
+  return volume_action (c, id, json_pack ("{s:{s:b}}", "os-set_bootable", "bootable", bootable),
+                        what);
+}
+
+int
+os_volume_set_image_metadata (struct os_client *c, const char *id, const json_t *metadata)
+{
+  CLEANUP_FREE char *what = xasprintf ("Cinder set image metadata on volume %s", id);
+  return volume_action (c, id, json_pack ("{s:{s:O}}", "os-set_image_metadata", "metadata",
+                                          metadata), what);
+}
+
+int
+os_volume_delete (struct os_client *c, const char *id)
+{
+  CLEANUP_FREE char *path = xasprintf ("/volumes/%s", id);
+  CLEANUP_FREE char *what = xasprintf ("Cinder delete volume %s", id);
+  struct os_call call = { .service = OS_VOLUME, .method = "DELETE", .path = path, .what = what,
+                          .quiet_404 = true };
+  long st = 0;
+  CLEANUP_JSON json_t *ans = os_call (c, &call, &st);
+
+  return ans || st == 404 ? 0 : -1;
+}
+
+struct vwait {
+  struct os_client *c;
+  const char *id, *status;
+  json_t *vol;
+  char *last;
+  bool gone_wanted;
+};
+
+static int
+vwait_done (void *arg)
+{
+  struct vwait *w = arg;
+  bool gone = false;
+  const char *st;
+
+  json_decref (w->vol);
+  w->vol = os_volume_get (w->c, w->id, w->gone_wanted, &gone);
+  if (w->gone_wanted)
+    return gone ? 1 : w->vol ? 0 : -1;
+  if (w->vol == NULL)
+    return -1;
+  st = json_string_value (json_object_get (w->vol, "status"));
+  free (w->last);
+  w->last = strdup (st ? st : "?");
+  if (st && strcmp (st, w->status) == 0)
+    return 1;
+  if (st && strncmp (st, "error", 5) == 0) {
+    log_error ("Cinder volume %s (%s) went to status %s while ferry waited for %s; see "
+               "the Cinder volume service's logs (openstack volume show %s)", w->id,
+               json_string_value (json_object_get (w->vol, "name")), st, w->status, w->id);
+    return -1;
+  }
+  return 0;
+}
+
+json_t *
+os_volume_wait (struct os_client *c, const char *id, const char *status, int timeout_s)
+{
+  struct vwait w = { .c = c, .id = id, .status = status };
+  int r = os_poll (timeout_s, 500, vwait_done, &w);
+
+  if (r == -2)
+    log_error ("Cinder volume %s: still %s after %d s, waiting for %s", id,
+               w.last ? w.last : "?", timeout_s, status);
+  free (w.last);
+  if (r != 0) {
+    json_decref (w.vol);
+    return NULL;
+  }
+  return w.vol;
+}
+
+int
+os_volume_wait_gone (struct os_client *c, const char *id, int timeout_s)
+{
+  struct vwait w = { .c = c, .id = id, .status = "deleted", .gone_wanted = true };
+  int r = os_poll (timeout_s, 500, vwait_done, &w);
+
+  if (r == -2)
+    log_error ("Cinder volume %s: still there %d s after its deletion (status %s)", id,
+               timeout_s, json_string_value (json_object_get (w.vol, "status")));
+  json_decref (w.vol);
+  free (w.last);
+  return r == 0 ? 0 : -1;
+}
+
+json_t *
+os_volume_types (struct os_client *c)
+{
+  return os_list (c, OS_VOLUME, "/types", "volume_types", "Cinder list volume types");
+}
+
+json_t *
+os_volume_quotas (struct os_client *c)
+{
+  CLEANUP_FREE char *path = xasprintf ("/os-quota-sets/%s?usage=true", os_project_id (c));
+  struct os_call call = { .service = OS_VOLUME, .method = "GET", .path = path,
+                          .what = "Cinder quotas" };
+  return member (os_call (c, &call, NULL), "quota_set");
+}

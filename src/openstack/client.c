@@ -1,0 +1,318 @@
+/* ferry: OpenStack requests -- headers, token renewal, retries, errors. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <errno.h>
+#include <time.h>
+#include <curl/curl.h>
+
+#include "openstack/internal.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/vector.h"
+
+/* Renew the token this long before it expires. */
+#define RENEW_AHEAD_S 300
+
+static void
+sleep_ms (long ms)
+{
+  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+  while (nanosleep (&ts, &ts) == -1 && errno == EINTR)
+    ;
+}
+
+int
+os_set_microversion (struct os_client *c, const char *service, const char *version)
+{
+  if (version == NULL)
+    return json_object_del (c->microversions, service) == 0 ? 0 : 0;
+  return json_object_set_new (c->microversions, service, json_string (version));
+}
+
+void
+os_set_conflict_retries (struct os_client *c, int attempts, long first_delay_ms)
+{
+  c->conflict_attempts = attempts < 1 ? 1 : attempts;
+  c->conflict_delay_ms = first_delay_ms;
+}
+
+char *
+os_url_escape (const char *s)
+{
+  char *e = curl_easy_escape (NULL, s, 0);
+  char *out = e ? strdup (e) : NULL;
+  curl_free (e);
+  return out;
+}
+
+int
+os_poll (int timeout_s, long interval_ms, int (*done) (void *arg), void *arg)
+{
+  struct timespec t0, now;
+
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    int r = done (arg);
+    if (r == 1)
+      return 0;
+    if (r == -1)
+      return -1;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    if (now.tv_sec - t0.tv_sec >= timeout_s)
+      return -2;
+    sleep_ms (interval_ms);
+    if (interval_ms < 2000)
+      interval_ms = interval_ms * 3 / 2;
+  }
+}
+
+/* Renew a token about to expire. */
+static int
+fresh_token (struct os_client *c)
+{
+  if (c->expires == 0 || time (NULL) + RENEW_AHEAD_S < c->expires)
+    return 0;
+  log_debug ("OpenStack: the token expires soon: authenticating again");
+  return os_reauth (c);
+}
+
+static void
+log_failure (struct os_client *c, const struct os_call *call, const char *what,
+             const char *url, long status, const char *body)
+{
+  CLEANUP_FREE char *msg = os_error_text (body);
+  CLEANUP_FREE char *quota = os_quota_explain (status, msg);
+
+  if (quota)
+    log_error ("%s: %s %s: HTTP %ld: %s: %s", what, call->method, url, status,
+               msg ? msg : "", quota);
+  else if (status == 404)
+    log_error ("%s: %s %s: HTTP 404: %s; %s (project %s%s%s)", what, call->method, url,
+               msg ? msg : "", os_status_advice (status), c->project_name,
+               c->region ? ", region " : "", c->region ? c->region : "");
+  else
+    log_error ("%s: %s %s: HTTP %ld: %s; %s", what, call->method, url, status,
+               msg ? msg : "", os_status_advice (status));
+}
+
+json_t *
+os_call (struct os_client *c, const struct os_call *call, long *status)
+{
+  const char *service = call->service;
+  const char *base;
+  CLEANUP_FREE char *url = NULL;
+  CLEANUP_FREE char *text = NULL;
+  CLEANUP_FREE char *default_what = NULL;
+  CLEANUP_FREE char *auth_hdr = NULL;
+  CLEANUP_FREE char *mv1 = NULL;
+  CLEANUP_FREE char *mv2 = NULL;
+  const char *what = call->what;
+  string_vector hdrs = empty_vector;
+  const char *mv;
+  bool reauthed = false;
+  int conflicts = 0;
+  long delay = c->conflict_delay_ms;
+  json_t *result = NULL;
+  struct http_response resp = { 0 };
+
+  if (status)
+    *status = 0;
+  if (call->response_headers)
+    *call->response_headers = NULL;
+  if (strcmp (service, "volumev3") == 0 || strcmp (service, "block-storage") == 0)
+    service = OS_VOLUME;
+  if (strncmp (call->path, "http://", 7) == 0 || strncmp (call->path, "https://", 8) == 0)
+    url = strdup (call->path);
+  else {
+    base = os_endpoint (c, service);
+    if (base == NULL) {
+      log_error ("%s: the service catalog has no %s endpoint for interface %s%s%s: "
+                 "check region_name and interface in dst_cloud",
+                 what ? what : call->path, os_service_label (service), c->interface,
+                 c->region ? " in region " : "", c->region ? c->region : "");
+      return NULL;
+    }
+    url = xasprintf ("%s%s%s", base, call->path[0] == '/' ? "" : "/", call->path);
+  }
+  if (what == NULL)
+    what = default_what = xasprintf ("%s %s %s", os_service_label (service), call->method,
+                                     call->path);
+  if (call->body) {
+    text = json_dumps (call->body, JSON_COMPACT);
+    if (text == NULL) {
+      log_error ("%s: out of memory", what);
+      return NULL;
+    }
+  }
+  if ((mv = json_string_value (json_object_get (c->microversions, service)))) {
+    mv1 = xasprintf ("OpenStack-API-Version: %s %s", service, mv);
+    if (strcmp (service, OS_COMPUTE) == 0)
+      mv2 = xasprintf ("X-OpenStack-Nova-API-Version: %s", mv);
+  }
+
+  for (;;) {
+    struct http_request req = {
+      .method = call->method, .url = url, .body = text, .body_len = text ? strlen (text) : 0,
+      .what = what, .upload = call->upload,
+      .idempotent = strcmp (call->method, "POST") != 0 && strcmp (call->method, "PATCH") != 0,
+    };
+    CLEANUP_FREE char *msg = NULL;
+
+    if (fresh_token (c) == -1)
+      break;
+    free (auth_hdr);
+    auth_hdr = xasprintf ("X-Auth-Token: %s", c->token);
+    string_vector_reset (&hdrs);
+    string_vector_append (&hdrs, auth_hdr);
+    string_vector_append (&hdrs, (char *) "Accept: application/json");
+    if (text)
+      string_vector_append (&hdrs, (char *) "Content-Type: application/json");
+    else if (call->upload)
+      string_vector_append (&hdrs, (char *) "Content-Type: application/octet-stream");
+    if (mv1)
+      string_vector_append (&hdrs, mv1);
+    if (mv2)
+      string_vector_append (&hdrs, mv2);
+    for (size_t i = 0; call->headers && call->headers[i]; i++)
+      string_vector_append (&hdrs, (char *) call->headers[i]);
+    if (string_vector_append (&hdrs, NULL) == -1) {
+      log_error ("%s: out of memory", what);
+      break;
+    }
+    req.headers = (const char *const *) hdrs.ptr;
+
+    c->round_trips++;
+    if (http_request (c->http, &req, &resp) == -1)
+      break;
+    if (status)
+      *status = resp.status;
+
+    if (resp.status == 401 && !reauthed && !(call->upload && call->upload->size < 0)) {
+      log_info ("%s: the token was refused (expired or revoked): authenticating again", what);
+      reauthed = true;
+      http_response_free (&resp);
+      if (os_reauth (c) == -1)
+        break;
+      continue;
+    }
+    if (resp.status == 409) {
+      msg = os_error_text (resp.body);
+      if (os_conflict_is_transient (msg) && ++conflicts < c->conflict_attempts
+          && !(call->upload && call->upload->size < 0)) {
+        log_warn ("%s: conflict: %s; retrying in %ld ms (attempt %d of %d)", what,
+                  msg ? msg : "", delay, conflicts + 1, c->conflict_attempts);
+        http_response_free (&resp);
+        sleep_ms (delay);
+        delay = delay * 2 > 10000 ? 10000 : delay * 2;
+        continue;
+      }
+    }
+    if (resp.status >= 200 && resp.status < 300) {
+      if (resp.len == 0)
+        result = json_null ();
+      else {
+        result = json_loadb (resp.body, resp.len, JSON_DECODE_ANY, NULL);
+        if (result == NULL)
+          result = json_stringn (resp.body, resp.len);
+      }
+      if (result == NULL)
+        log_error ("%s: out of memory", what);
+      if (result && call->response_headers)
+        *call->response_headers = TAKE_PTR (resp.headers);
+      break;
+    }
+    if (resp.status == 404 && call->quiet_404)
+      break;
+    if (resp.status == 401)
+      log_error ("%s: %s %s: HTTP 401 again after authenticating again: %s", what,
+                 call->method, url, os_status_advice (401));
+    else
+      log_failure (c, call, what, url, resp.status, resp.body);
+    break;
+  }
+  http_response_free (&resp);
+  string_vector_reset (&hdrs);
+  return result;
+}
+
+json_t *
+os_request (struct os_client *c, const char *service, const char *method, const char *path,
+            const json_t *body, long *status)
+{
+  struct os_call call = { .service = service, .method = method, .path = path, .body = body };
+  return os_call (c, &call, status);
+}
+
+bool
+os_is_uuid (const char *s)
+{
+  size_t hex = 0;
+
+  if (s == NULL)
+    return false;
+  for (const char *p = s; *p; p++) {
+    if (*p == '-')
+      continue;
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F')))
+      return false;
+    hex++;
+  }
+  return hex == 32;
+}
+
+/* The "next" link of a page, or NULL. */
+static const char *
+next_link (const json_t *page, const char *key)
+{
+  CLEANUP_FREE char *lk = xasprintf ("%s_links", key);
+  size_t i;
+  json_t *l;
+
+  json_array_foreach (json_object_get (page, lk), i, l) {
+    const char *rel = json_string_value (json_object_get (l, "rel"));
+    if (rel && strcmp (rel, "next") == 0)
+      return json_string_value (json_object_get (l, "href"));
+  }
+  return json_string_value (json_object_get (page, "next"));     /* Glance */
+}
+
+json_t *
+os_list (struct os_client *c, const char *service, const char *path, const char *key,
+         const char *what)
+{
+  CLEANUP_JSON json_t *all = json_array ();
+  CLEANUP_FREE char *cur = strdup (path);
+
+  for (int pages = 0; cur && pages < 1000; pages++) {
+    struct os_call call = { .service = service, .method = "GET", .path = cur, .what = what };
+    CLEANUP_JSON json_t *page = os_call (c, &call, NULL);
+    const json_t *items = json_object_get (page, key);
+    const char *next;
+    char *n = NULL;
+
+    if (page == NULL)
+      return NULL;
+    if (!json_is_array (items)) {
+      log_error ("%s: the answer has no '%s' list", what ? what : path, key);
+      return NULL;
+    }
+    json_array_extend (all, (json_t *) items);
+    next = next_link (page, key);
+    if (next == NULL || json_array_size (items) == 0)
+      break;
+    if (next[0] == '/') {
+      /* Glance: "/v2/images?marker=..." relative to the server. */
+      const char *base = os_endpoint (c, service);
+      const char *v = base ? strstr (base, "/v2") : NULL;
+      n = v ? xasprintf ("%.*s%s", (int) (v - base), base, next) : NULL;
+    }
+    else
+      n = strdup (next);
+    free (cur);
+    cur = n;
+  }
+  return TAKE_PTR (all);
+}
