@@ -12,10 +12,7 @@ import os
 import sys
 import time
 
-import keystoneauth1.exceptions
 import openstack
-from keystoneauth1 import session as ks_session
-from keystoneauth1.identity import v3
 
 STATE = os.environ["FERRY_LAB_OS_STATE_DIR"]
 VOLUMES = os.environ["FERRY_LAB_VOLUMES"]
@@ -51,6 +48,8 @@ NETWORKS = {  # name: physical network, cidr (match the vSphere lab's port group
 VOLUME_TYPES = {  # name: vSphere datastore it stands for
     "lab-localds0": "LocalDS_0",
 }
+EXTERNAL = "lab-external"
+EXTERNAL_CIDR = "10.99.0.0/24"
 SG = "ferry-lab-sg"
 KEYPAIR = "ferry-lab-key"
 IMAGE = "lab-conversion-host-image"
@@ -75,17 +74,6 @@ def ferry_conn():
         project_name=PROJECT, user_domain_name="Default",
         project_domain_name="Default", region_name=REGION,
         interface="public", identity_api_version="3")
-
-
-def password_works(user, password, project):
-    auth = v3.Password(auth_url=AUTH_URL, username=user, password=password,
-                       project_name=project, user_domain_name="Default",
-                       project_domain_name="Default")
-    try:
-        ks_session.Session(auth=auth).get_token()
-        return True
-    except keystoneauth1.exceptions.Unauthorized:
-        return False
 
 
 def wait_keystone(timeout=120):
@@ -122,9 +110,10 @@ def seed_identity():
                                 domain_id=dom.id,
                                 default_project_id=projects[project].id)
             say(f"user {name} created")
-        elif not password_works(name, password, project):
+        else:
+            # (re)set: rehashes with the configured rounds; this phase runs
+            # before the services that use these users start
             idn.update_user(u, password=password)
-            say(f"user {name} password reset")
         return u
 
     def grant(u, project, role):
@@ -250,6 +239,23 @@ def seed_resources():
         nets[name] = {"id": n.id, "subnet_id": sn.id, "cidr": cidr,
                       "physical_network": physnet, "port_group": pg}
 
+    # an external network, so routers get gateways and floating IPs exist
+    ext = a.network.find_network(EXTERNAL)
+    if ext is None:
+        ext = a.network.create_network(
+            name=EXTERNAL, is_router_external=True, shared=False,
+            provider_network_type="flat",
+            provider_physical_network="physnet-ext",
+            description="external network for routers/floating IPs (ferry lab)")
+        say(f"network {EXTERNAL} created")
+    ext_sn = a.network.find_subnet(EXTERNAL + "-subnet", network_id=ext.id)
+    if ext_sn is None:
+        ext_sn = a.network.create_subnet(
+            name=EXTERNAL + "-subnet", network_id=ext.id, ip_version=4,
+            cidr=EXTERNAL_CIDR, enable_dhcp=False,
+            gateway_ip=EXTERNAL_CIDR.rsplit(".", 1)[0] + ".1")
+    nets_ext = {"id": ext.id, "subnet_id": ext_sn.id, "cidr": EXTERNAL_CIDR}
+
     sg = f.network.find_security_group(SG, project_id=proj.id)
     if sg is None:
         sg = f.network.create_security_group(
@@ -320,6 +326,7 @@ def seed_resources():
         "admin": {"name": "admin", "password": ADMIN_PW,
                   "project": "admin"},
         "networks": nets,
+        "external_network": nets_ext | {"name": EXTERNAL},
         "security_group": {"name": SG, "id": sg.id},
         "keypair": {"name": KEYPAIR, "public_key": pub,
                     "private_key_file": priv},

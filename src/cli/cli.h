@@ -54,5 +54,13 @@ int cmd_config (struct cli *cli, int argc, char **argv);
 int cmd_copy (struct cli *cli, int argc, char **argv);
 int cmd_discover (struct cli *cli, int argc, char **argv);
 int cmd_disk_server (struct cli *cli, int argc, char **argv);
+int cmd_migrate (struct cli *cli, int argc, char **argv);
+int cmd_status (struct cli *cli, int argc, char **argv);
+int cmd_teardown (struct cli *cli, int argc, char **argv);
+
+/* --vm NAME (repeatable), and --dry-run / --format when the pointers are
+ * not NULL; loads the configuration; names default to vms_list. */
+int cli_parse_selection (struct cli *cli, int argc, char **argv, json_t *names, bool *dry_run,
+                         const char **format);
 
 #endif

@@ -23,6 +23,7 @@ cmd_check (struct cli *cli, int argc, char **argv)
   const char *format = "table";
   CLEANUP_JSON json_t *names = json_array ();
   CLEANUP_JSON json_t *rows = json_array ();
+  CLEANUP_JSON json_t *vms = json_array ();
   bool warm;
   int c, r, fails = 0, warns = 0;
   size_t i;
@@ -58,7 +59,8 @@ cmd_check (struct cli *cli, int argc, char **argv)
     return FERRY_EXIT_USAGE;
   }
 
-  checks_vmware (cli->cfg, json_array_size (names) ? names : NULL, warm, rows);
+  checks_vmware (cli->cfg, json_array_size (names) ? names : NULL, warm, rows, vms);
+  checks_openstack (cli->cfg, vms, rows);
 
   json_array_foreach (rows, i, row) {
     const char *st = json_string_value (json_object_get (row, "status"));

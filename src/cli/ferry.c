@@ -13,8 +13,7 @@
 
 #define SELECT_HELP \
   "Selection:\n" \
-  "      --vm NAME            work on this VM (repeatable); default: vms_list\n" \
-  "      --all                every VM of the datacenter\n"
+  "      --vm NAME            work on this VM (repeatable); default: vms_list\n"
 
 const struct command commands[] = {
   { "discover", cmd_discover,
@@ -22,6 +21,7 @@ const struct command commands[] = {
     "ferry discover [-e @FILE]... [--vm NAME]... [--all] [--format table|json|yaml|csv] "
     "[--output-dir DIR]",
     SELECT_HELP
+    "      --all                every VM of the datacenter\n"
     "      --format FMT         table (default), json, yaml or csv\n"
     "      --output-dir DIR     where to write <vm>/vm.json and os-migrate's files\n"
     "                           (default: os_migrate_vmw_data_dir)\n"
@@ -49,7 +49,7 @@ const struct command commands[] = {
     "      --retries N          retries of a failed request, with backoff (default 5)\n"
     "      --no-extents         don't ask the source for extents; detect zeroes in data\n"
     "Exit status 5 if reading, writing, flushing or verifying failed.\n" },
-  { "migrate", NULL,
+  { "migrate", cmd_migrate,
     "Migrate VMs: snapshot, copy disks to Cinder volumes, convert, create the instance",
     "ferry migrate [-e @FILE]... [--vm NAME]... [--dry-run]",
     SELECT_HELP
@@ -62,14 +62,18 @@ const struct command commands[] = {
     "Warm migration: shut down, last sync, convert, create the instance",
     "ferry cutover [-e @FILE]... [--vm NAME]...",
     SELECT_HELP },
-  { "status", NULL,
+  { "status", cmd_status,
     "Show each VM's migration phase, bytes copied, syncs and resources created",
     "ferry status [-e @FILE]... [--vm NAME]... [--format table|json]",
-    SELECT_HELP },
-  { "teardown", NULL,
+    "      --vm NAME            this VM (repeatable); default: vms_list, else every VM\n"
+    "                           with state in os_migrate_vmw_data_dir\n"
+    "      --format FMT         table (default) or json\n" },
+  { "teardown", cmd_teardown,
     "Delete what ferry created on the destination for the selected VMs",
     "ferry teardown [-e @FILE]... [--vm NAME]...",
-    SELECT_HELP },
+    "      --vm NAME            this VM (repeatable); default: vms_list\n"
+    "Deletes the server, ports, volumes and flavor ferry created (per delete_os_instance,\n"
+    "delete_os_port, delete_os_volume), nothing else.  The source VM is not touched.\n" },
   { "disk-server", cmd_disk_server,
     "Serve one VMware disk over NBD (plumbing: what migrate reads from)",
     "ferry disk-server [-e @FILE]... --vm NAME --disk KEY|INDEX [--source auto|vddk|https|local] "

@@ -140,6 +140,17 @@ checkpoint_open (const char *path, uint64_t size, uint32_t hash, range_vector *d
       close (fd);
       return r;
     }
+    /* End a torn last line, so that the next record starts on its own line. */
+    {
+      off_t end = lseek (fd, 0, SEEK_END);
+      char last = '\n';
+      if (end > 0 && pread (fd, &last, 1, end - 1) == 1 && last != '\n' &&
+          (write (fd, "\n", 1) != 1 || fdatasync (fd) == -1)) {
+        log_error ("checkpoint %s: writing: %s", path, strerror (errno));
+        close (fd);
+        return FERRY_EXIT_DATA;
+      }
+    }
   }
   else if (errno == ENOENT) {
     char *head = NULL;

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/cleanup.h"
 #include "common/error.h"
@@ -155,8 +156,10 @@ report (struct copy *c, const struct copy_stats *st, uint64_t t0, uint64_t *last
   double dt = (double) (now - *last_t) / 1e9;
   double el = (double) (now - t0) / 1e9;
 
-  if (o->progress == NULL)
+  if (o->progress == NULL) {
+    *last_t = now;
     return;
+  }
   p.total = st->total;
   p.bytes_done = st->done_before + processed;
   p.elapsed = el;
@@ -225,7 +228,10 @@ run_workers (struct copy *c, const struct copy_stats *st)
         ts.tv_nsec -= 1000000000;
       }
     }
-    pthread_cond_timedwait (&done_cond, &done_lock, &ts);
+    if (o->progress == NULL)
+      pthread_cond_wait (&done_cond, &done_lock);
+    else
+      pthread_cond_timedwait (&done_cond, &done_lock, &ts);
     if (rs.running > 0 && copy_now_ns () >= next) {
       pthread_mutex_unlock (&done_lock);
       report (c, st, t0, &last_t, &last_b, false);
@@ -338,6 +344,16 @@ copy_run (const struct copy_options *o, struct copy_stats *stats_out)
   c.dst = rw_open (o->dst, &dargs, &ec);
   if (c.dst == NULL) {
     r = ec;
+    goto out;
+  }
+  if (done.len > 0 && c.dst->known_zero) {
+    /* Resuming, but the destination was just created: the ranges the
+     * checkpoint calls done are not there. */
+    log_error ("checkpoint %s records finished ranges, but the destination %s did not "
+               "exist: remove the checkpoint to copy everything again",
+               o->checkpoint_file, o->dst);
+    unlink (o->dst);
+    r = FERRY_EXIT_USAGE;
     goto out;
   }
   c.skip_zero = o->destination_is_zero || c.dst->known_zero;

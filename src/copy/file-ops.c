@@ -31,7 +31,7 @@ struct file_rw {
   bool is_block;
   size_t align;               /* logical block size of a block device */
   /* Learnt at run time, shared by the worker threads. */
-  atomic_bool no_direct, no_punch, no_zero_range, no_zeroout;
+  atomic_bool no_direct, no_punch, no_zero_range, no_zeroout, no_sync_range;
   char *zero_buf;
 };
 
@@ -304,6 +304,30 @@ file_ops_asynch_read (struct rw *rw, unsigned conn, struct request *r)
                     == -1 ? errno : 0);
 }
 
+/* As nbdcopy: start writeback of what was just written, and wait for and
+ * drop from the page cache what was written EVICT_LAG bytes earlier.  The
+ * page cache then never fills with dirty pages (writers would be throttled
+ * and the final fsync would be long), and a copy doesn't evict the host's
+ * useful cache.  Durability still comes from flush (fdatasync). */
+#define EVICT_LAG (8 * 1024 * 1024)
+
+static void
+page_cache_evict (struct file_rw *f, uint64_t offset, size_t len)
+{
+  if (f->no_sync_range)
+    return;
+  if (sync_file_range (f->fd, (off_t) offset, (off_t) len, SYNC_FILE_RANGE_WRITE) == -1) {
+    f->no_sync_range = true;
+    return;
+  }
+  if (offset >= EVICT_LAG) {
+    uint64_t old = offset - EVICT_LAG;
+    sync_file_range (f->fd, (off_t) old, (off_t) len, SYNC_FILE_RANGE_WAIT_BEFORE |
+                     SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER);
+    posix_fadvise (f->fd, (off_t) old, (off_t) len, POSIX_FADV_DONTNEED);
+  }
+}
+
 static void
 file_ops_asynch_write (struct rw *rw, unsigned conn, struct request *r)
 {
@@ -311,19 +335,24 @@ file_ops_asynch_write (struct rw *rw, unsigned conn, struct request *r)
   int fd = write_fd (f, r->buf, r->len, r->offset);
 
   (void) conn;
-  if (full_pwrite (fd, r->buf, r->len, r->offset) == -1) {
-    if (fd == f->dfd && errno == EINVAL) {
-      /* The device refused this O_DIRECT write: stop using O_DIRECT. */
-      log_debug ("destination %s: O_DIRECT write refused, using buffered writes", rw->name);
-      f->no_direct = true;
-      if (full_pwrite (f->fd, r->buf, r->len, r->offset) == 0) {
-        request_complete (r, 0);
-        return;
-      }
+  if (fd == f->dfd && full_pwrite (fd, r->buf, r->len, r->offset) == 0) {
+    request_complete (r, 0);
+    return;
+  }
+  if (fd == f->dfd) {
+    if (errno != EINVAL) {
+      request_complete (r, errno);
+      return;
     }
+    /* The device refused this O_DIRECT write: stop using O_DIRECT. */
+    log_debug ("destination %s: O_DIRECT write refused, using buffered writes", rw->name);
+    f->no_direct = true;
+  }
+  if (full_pwrite (f->fd, r->buf, r->len, r->offset) == -1) {
     request_complete (r, errno);
     return;
   }
+  page_cache_evict (f, r->offset, r->len);
   request_complete (r, 0);
 }
 

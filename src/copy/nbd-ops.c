@@ -48,6 +48,9 @@ connect_one (struct nbd_rw *n, int *exit_code)
     return NULL;
   }
   nbd_set_handle_name (h, n->args.is_dst ? "ferry-dst" : "ferry-src");
+  /* Our buffers are never exposed before a successful read: skip libnbd's
+   * memset of every read buffer. */
+  nbd_set_pread_initialize (h, false);
   if (n->args.want_extents &&
       nbd_add_meta_context (h, LIBNBD_CONTEXT_BASE_ALLOCATION) == -1)
     goto err;

@@ -145,7 +145,8 @@ check_endpoint (json_t *rows, const char *what, const char *host, int port)
 }
 
 void
-checks_vmware (const struct config *cfg, const json_t *names, bool warm, json_t *rows)
+checks_vmware (const struct config *cfg, const json_t *names, bool warm, json_t *rows,
+               json_t *selected)
 {
   const char *vc = config_get_string (cfg, "vcenter_hostname");
   struct vsphere *vs = NULL;
@@ -194,6 +195,8 @@ checks_vmware (const struct config *cfg, const json_t *names, bool warm, json_t 
   if (missing)
     check_row (rows, "vms", vc, "fail", "%d VM%s of the selection not found (see above)",
                missing, missing == 1 ? "" : "s");
+  if (selected && vms)
+    json_array_extend (selected, vms);
 
   json_array_foreach (vms, i, vm) {
     const char *name = json_string_value (json_object_get (vm, "name"));

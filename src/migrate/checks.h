@@ -15,7 +15,17 @@ void check_row (json_t *rows, const char *check, const char *target, const char 
 /* The VMware side: login and thumbprint, DNS and TCP 443 to vCenter, the
  * selected VMs (names: array; NULL means vms_list), their blockers, CBT
  * (a failure when warm), Tools, snapshots, datastores, ESXi hosts on 443
- * and 902, and the privileges a migration needs. */
-void checks_vmware (const struct config *cfg, const json_t *names, bool warm, json_t *rows);
+ * and 902, and the privileges a migration needs.  If selected is not NULL,
+ * the discovered VM objects of the selection are appended to it. */
+void checks_vmware (const struct config *cfg, const json_t *names, bool warm, json_t *rows,
+                    json_t *selected);
+
+/* The OpenStack side: auth, project and catalog endpoints, Nova's
+ * microversion, quotas (volumes, gigabytes, instances, cores, ram, ports)
+ * against plan_vms (the discovered VMs: num_cpu, memory_mb,
+ * disks[].capacity_bytes, nics[]; may be NULL), the network map, flavors,
+ * volume types, key pair, security groups, the conversion host and its
+ * attached volumes. */
+void checks_openstack (const struct config *cfg, const json_t *plan_vms, json_t *rows);
 
 #endif

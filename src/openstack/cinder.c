@@ -177,6 +177,22 @@ os_volume_delete (struct os_client *c, const char *id)
   return ans || st == 404 ? 0 : -1;
 }
 
+/* Cinder's user message about a volume (API 3.3), e.g. "schedule allocate
+ * volume: Could not find any available weighted backend.", or NULL. */
+static char *
+volume_message (struct os_client *c, const char *id)
+{
+  static const char *const hdrs[] = { "OpenStack-API-Version: volume 3.3", NULL };
+  CLEANUP_FREE char *path = xasprintf ("/messages?resource_uuid=%s&sort=created_at:desc", id);
+  struct os_call call = { .service = OS_VOLUME, .method = "GET", .path = path,
+                          .headers = hdrs, .quiet_404 = true, .what = "Cinder messages" };
+  CLEANUP_JSON json_t *ans = os_call (c, &call, NULL);
+  const json_t *m = json_array_get (json_object_get (ans, "messages"), 0);
+  const char *um = json_string_value (json_object_get (m, "user_message"));
+
+  return um ? strdup (um) : NULL;
+}
+
 struct vwait {
   struct os_client *c;
   const char *id, *status;
@@ -204,9 +220,11 @@ vwait_done (void *arg)
   if (st && strcmp (st, w->status) == 0)
     return 1;
   if (st && strncmp (st, "error", 5) == 0) {
-    log_error ("Cinder volume %s (%s) went to status %s while ferry waited for %s; see "
+    CLEANUP_FREE char *why = volume_message (w->c, w->id);
+    log_error ("Cinder volume %s (%s) went to status %s while ferry waited for %s%s%s; see "
                "the Cinder volume service's logs (openstack volume show %s)", w->id,
-               json_string_value (json_object_get (w->vol, "name")), st, w->status, w->id);
+               json_string_value (json_object_get (w->vol, "name")), st, w->status,
+               why ? ": " : "", why ? why : "", w->id);
     return -1;
   }
   return 0;

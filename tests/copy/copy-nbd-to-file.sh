@@ -7,18 +7,18 @@
 serve src sparse-random size=96M percent=30 seed=7
 nbdcopy "$uri_src" "$TMP/ref"
 
-run_ferry 0 copy "$uri_src" "$TMP/out"
-cmp "$TMP/ref" "$TMP/out" || fail "destination differs from the source"
+run_ferry 0 copy "$uri_src" "$TMP/dst"
+cmp "$TMP/ref" "$TMP/dst" || fail "destination differs from the source"
 expect_in "$TMP/err" "copy: 100663296 of 100663296 bytes processed"
-[ "$(stat -c %s "$TMP/out")" = 100663296 ] || fail "wrong size"
+[ "$(stat -c %s "$TMP/dst")" = 100663296 ] || fail "wrong size"
 
 # An existing bigger file full of garbage is replaced.
-head -c 130M /dev/urandom > "$TMP/out"
-run_ferry 0 copy "$uri_src" "$TMP/out"
-cmp "$TMP/ref" "$TMP/out" || fail "existing destination not replaced"
+head -c 130M /dev/urandom > "$TMP/dst"
+run_ferry 0 copy "$uri_src" "$TMP/dst"
+cmp "$TMP/ref" "$TMP/dst" || fail "existing destination not replaced"
 
 # Dense data, odd size (not a multiple of the request size), 1 connection.
 serve dense pattern size=12345677
 nbdcopy "$uri_dense" "$TMP/ref2"
-run_ferry 0 copy --connections 1 --requests 3 --request-size 64K "$uri_dense" "$TMP/out2"
-cmp "$TMP/ref2" "$TMP/out2" || fail "dense copy differs"
+run_ferry 0 copy --connections 1 --requests 3 --request-size 64K "$uri_dense" "$TMP/dst2"
+cmp "$TMP/ref2" "$TMP/dst2" || fail "dense copy differs"

@@ -1,0 +1,149 @@
+/* ferry: volumes on the conversion host, see attach.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <dirent.h>
+#include <limits.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "migrate/attach.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#define BYID "/dev/disk/by-id"
+
+char *
+conversion_host_id (const char *configured)
+{
+  char *id;
+
+  if (configured && *configured)
+    return strdup (configured);
+  id = os_metadata_instance_uuid (2);
+  if (id == NULL)
+    log_error ("no conversion host: this machine has no OpenStack metadata service; set "
+               "import_workloads_instance_uuid (instance_uuid) to the conversion host's "
+               "server id, or run ferry on the conversion host");
+  return id;
+}
+
+/* The by-id entry for the volume, or NULL. */
+static char *
+find_device (const char *volume_id)
+{
+  char prefix[21];
+  DIR *d;
+  struct dirent *e;
+  char *found = NULL;
+
+  snprintf (prefix, sizeof prefix, "%s", volume_id);
+  d = opendir (BYID);
+  if (d == NULL)
+    return NULL;
+  while ((e = readdir (d)) != NULL) {
+    bool virtio = strncmp (e->d_name, "virtio-", 7) == 0 && strcmp (e->d_name + 7, prefix) == 0;
+    bool scsi = strncmp (e->d_name, "scsi-", 5) == 0 && strstr (e->d_name, prefix) != NULL
+      && strstr (e->d_name, "-part") == NULL;
+    if (virtio || (scsi && found == NULL)) {
+      char *p = xasprintf (BYID "/%s", e->d_name);
+      char real[PATH_MAX];
+      if (p && realpath (p, real)) {
+        free (found);
+        found = strdup (real);
+      }
+      free (p);
+      if (virtio)
+        break;
+    }
+  }
+  closedir (d);
+  return found;
+}
+
+char *
+attach_wait_device (const char *volume_id, const char *what, int timeout_s)
+{
+  struct timespec t0, t;
+
+  clock_gettime (CLOCK_MONOTONIC, &t0);
+  for (;;) {
+    char *dev = find_device (volume_id);
+    if (dev) {
+      struct stat sb;
+      if (stat (dev, &sb) == 0 && S_ISBLK (sb.st_mode))
+        return dev;
+      free (dev);
+    }
+    clock_gettime (CLOCK_MONOTONIC, &t);
+    if (t.tv_sec - t0.tv_sec >= timeout_s)
+      break;
+    struct timespec ts = { 0, 200 * 1000000L };
+    nanosleep (&ts, NULL);
+  }
+  log_error ("%s: volume %s is attached but no device %s/virtio-%.20s appeared within %d s: "
+             "is this machine the conversion host (instance_uuid), and does udev run?",
+             what, volume_id, BYID, volume_id, timeout_s);
+  return NULL;
+}
+
+static bool
+attached_to (struct os_client *os, const char *server_id, const char *volume_id)
+{
+  CLEANUP_JSON json_t *a = os_server_attachments (os, server_id);
+  size_t i;
+  json_t *e;
+
+  json_array_foreach (a, i, e) {
+    const char *v = json_string_value (json_object_get (e, "volumeId"));
+    if (v && strcmp (v, volume_id) == 0)
+      return true;
+  }
+  return false;
+}
+
+char *
+attach_volume (struct os_client *os, const char *server_id, const char *volume_id,
+               const char *what)
+{
+  if (!attached_to (os, server_id, volume_id)) {
+    CLEANUP_JSON json_t *r = os_server_attach_volume (os, server_id, volume_id);
+    if (r == NULL)
+      return NULL;
+  }
+  {
+    CLEANUP_JSON json_t *v = os_volume_wait (os, volume_id, "in-use", 600);
+    if (v == NULL)
+      return NULL;
+  }
+  return attach_wait_device (volume_id, what, 120);
+}
+
+int
+detach_volume (struct os_client *os, const char *server_id, const char *volume_id,
+               const char *what)
+{
+  CLEANUP_JSON json_t *v = NULL;
+
+  if (attached_to (os, server_id, volume_id)
+      && os_server_detach_volume (os, server_id, volume_id) == -1)
+    return -1;
+  v = os_volume_wait (os, volume_id, "available", 600);
+  if (v == NULL)
+    return -1;
+  /* The device goes away with the detach; don't let a later attach of
+   * another volume be confused with it. */
+  for (int i = 0; i < 150; i++) {
+    char *dev = find_device (volume_id);
+    if (dev == NULL)
+      return 0;
+    free (dev);
+    struct timespec ts = { 0, 200 * 1000000L };
+    nanosleep (&ts, NULL);
+  }
+  log_warn ("%s: the device of volume %s is still present after the detach", what, volume_id);
+  return 0;
+}

@@ -1,0 +1,985 @@
+/* ferry: the cold migration workflow, see migrate.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "migrate/migrate.h"
+#include "migrate/attach.h"
+#include "migrate/convert.h"
+#include "migrate/disk-source.h"
+#include "migrate/plan.h"
+#include "migrate/state.h"
+#include "config/clouds.h"
+#include "copy/copy.h"
+#include "openstack/resources.h"
+#include "vsphere/inventory.h"
+#include "vsphere/vmops.h"
+#include "vsphere/vsconfig.h"
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/util.h"
+
+#define SNAP_PREFIX "ferry-migration-"
+
+struct ctx {
+  const struct config *cfg;
+  const struct migrate_opts *o;
+  struct vsphere *vs;
+  struct os_client *os;
+  char *conv_host;
+  json_t *flavors;            /* cached Nova flavor list */
+  const char *data_dir;
+};
+
+static double
+now_s (void)
+{
+  struct timespec t;
+  clock_gettime (CLOCK_MONOTONIC, &t);
+  return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static bool
+cancelled (const struct ctx *c)
+{
+  return c->o->cancel && atomic_load (c->o->cancel);
+}
+
+/* ---- plan ---- */
+
+/* The flavor for vm: flavor_uuid, else the smallest that fits, else one
+ * made for its shape.  New reference to {id, name, vcpus, ram, created}. */
+static json_t *
+choose_flavor (struct ctx *c, const json_t *vm, bool create)
+{
+  const char *name = json_string_value (json_object_get (vm, "name"));
+  long long cpu = json_integer_value (json_object_get (vm, "num_cpu"));
+  long long ram = json_integer_value (json_object_get (vm, "memory_mb"));
+  const char *forced = config_get_string (c->cfg, "flavor_uuid");
+  const json_t *f;
+
+  if (forced && *forced) {
+    json_t *fl = os_flavor_get (c->os, forced, false, NULL);
+    if (fl == NULL)
+      log_error ("VM %s: flavor_uuid %s not found: fix flavor_uuid", name, forced);
+    return fl;
+  }
+  if (c->flavors == NULL && (c->flavors = os_flavor_list (c->os)) == NULL)
+    return NULL;
+  if (config_get_bool (c->cfg, "use_existing_flavor")) {
+    f = plan_pick_flavor (c->flavors, cpu, ram);
+    if (f == NULL) {
+      log_error ("VM %s: no flavor has at least %lld vCPUs and %lld MiB: create one, set "
+                 "flavor_uuid, or set use_existing_flavor: false to let ferry create it",
+                 name, cpu, ram);
+      return NULL;
+    }
+    return json_deep_copy (f);
+  }
+  {
+    CLEANUP_FREE char *fname = plan_flavor_name (cpu, ram);
+    size_t i;
+    json_t *e, *made;
+    json_array_foreach (c->flavors, i, e)
+      if (strcmp (json_string_value (json_object_get (e, "name")) ?: "", fname) == 0)
+        return json_deep_copy (e);
+    if (!create)
+      return json_pack ("{s:n, s:s, s:I, s:I, s:b}", "id", "name", fname, "vcpus",
+                        (json_int_t) cpu, "ram", (json_int_t) ram, "to_create", 1);
+    made = os_flavor_create (c->os, fname, (int) cpu, ram, 0, true);
+    if (made == NULL) {
+      log_error ("VM %s: cannot create flavor %s (creating flavors usually needs the admin "
+                 "role): ask an administrator for it, or set use_existing_flavor: true",
+                 name, fname);
+      return NULL;
+    }
+    json_object_set_new (made, "created_by_ferry", json_true ());
+    json_array_append (c->flavors, made);
+    return made;
+  }
+}
+
+/* Networks (resolved to ids), subnets and security groups for the NICs. */
+static json_t *
+resolve_ports_plan (struct ctx *c, const json_t *vm, int *rc)
+{
+  const char *name = json_string_value (json_object_get (vm, "name"));
+  int errors = 0;
+  json_t *nets = plan_networks (vm, c->cfg, &errors);
+  size_t i;
+  json_t *n;
+
+  if (errors) {
+    json_decref (nets);
+    *rc = FERRY_EXIT_USAGE;
+    return NULL;
+  }
+  json_array_foreach (nets, i, n) {
+    json_t *net = NULL;
+    char *why = NULL;
+    const char *ref = json_string_value (json_object_get (n, "network"));
+    int r = os_network_find (c->os, ref, &net, &why);
+    if (r != 0) {
+      if (r == 1)
+        log_error ("VM %s: NIC %zu: Neutron network '%s' (%s): %s", name, i, ref,
+                   json_string_value (json_object_get (n, "from")), why ? why : "not found");
+      free (why);
+      json_decref (nets);
+      *rc = r == 1 ? FERRY_EXIT_USAGE : FERRY_EXIT_DEST;
+      return NULL;
+    }
+    json_object_set_new (n, "network_id", json_string (json_string_value (json_object_get (net, "id"))));
+    if (json_string_value (json_object_get (n, "subnet"))) {
+      json_t *sub = NULL;
+      r = os_subnet_find (c->os, json_string_value (json_object_get (net, "id")),
+                          json_string_value (json_object_get (n, "subnet")), &sub, &why);
+      if (r != 0) {
+        log_error ("VM %s: NIC %zu: subnet '%s': %s", name, i,
+                   json_string_value (json_object_get (n, "subnet")), why ? why : "not found");
+        free (why);
+        json_decref (net);
+        json_decref (nets);
+        *rc = r == 1 ? FERRY_EXIT_USAGE : FERRY_EXIT_DEST;
+        return NULL;
+      }
+      json_object_set_new (n, "subnet_id", json_string (json_string_value (json_object_get (sub, "id"))));
+      json_decref (sub);
+    }
+    else {
+      json_t *subs = json_object_get (net, "subnets");
+      if (json_array_size (subs))
+        json_object_set_new (n, "subnet_id", json_incref (json_array_get (subs, 0)));
+    }
+    json_decref (net);
+  }
+  return nets;
+}
+
+static json_t *
+resolve_security_groups (struct ctx *c, const char *vmname, int *rc)
+{
+  CLEANUP_JSON json_t *refs = config_get_strings (c->cfg, "security_groups");
+  json_t *ids = json_array ();
+  size_t i;
+  json_t *r;
+
+  json_array_foreach (refs, i, r) {
+    json_t *sg = NULL;
+    char *why = NULL;
+    int x = os_security_group_find (c->os, json_string_value (r), &sg, &why);
+    if (x != 0) {
+      if (x == 1)
+        log_error ("VM %s: security group '%s': %s", vmname, json_string_value (r),
+                   why ? why : "not found");
+      free (why);
+      json_decref (ids);
+      *rc = x == 1 ? FERRY_EXIT_USAGE : FERRY_EXIT_DEST;
+      return NULL;
+    }
+    json_array_append_new (ids, json_string (json_string_value (json_object_get (sg, "id"))));
+    json_decref (sg);
+  }
+  return ids;
+}
+
+/* ---- volumes ---- */
+
+static json_t *
+find_or_create_volume (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *disk,
+                       size_t index, bool dry_run)
+{
+  const char *vmname = json_string_value (json_object_get (vm, "name"));
+  const char *uuid = json_string_value (json_object_get (vm, "uuid"));
+  long long key = json_integer_value (json_object_get (disk, "key"));
+  CLEANUP_FREE char *k = xasprintf ("%lld", key);
+  CLEANUP_FREE char *safe = state_safe_name (vmname);
+  CLEANUP_FREE char *vname = xasprintf ("%s-%lld", safe, key);
+  json_t *vols = state_obj (st, "volumes");
+  json_t *rec = json_object_get (vols, k);
+  const char *id = json_string_value (json_object_get (rec, "id"));
+  CLEANUP_JSON json_t *md = json_pack ("{s:s, s:s}", "ferry_vm_uuid", uuid ? uuid : "",
+                                       "ferry_disk_key", k);
+  json_t *v = NULL;
+
+  if (id) {
+    bool gone = false;
+    v = os_volume_get (c->os, id, true, &gone);
+    if (v == NULL && !gone)
+      return NULL;
+    if (v == NULL) {
+      log_warn ("VM %s: volume %s of disk %s is gone; making a new one", vmname, id, k);
+      json_object_del (vols, k);
+      rec = NULL;
+    }
+  }
+  if (v == NULL) {
+    CLEANUP_JSON json_t *found = os_volume_list (c->os, md, NULL);
+    if (found == NULL)
+      return NULL;
+    if (json_array_size (found) > 1) {
+      log_error ("VM %s: %zu volumes carry disk %s's metadata (ferry_vm_uuid %s): delete "
+                 "the extra ones (ferry teardown removes them all)", vmname,
+                 json_array_size (found), k, uuid);
+      return NULL;
+    }
+    if (json_array_size (found) == 1) {
+      v = json_incref (json_array_get (found, 0));
+      log_info ("VM %s: disk %s: reusing volume %s", vmname, k,
+                json_string_value (json_object_get (v, "id")));
+    }
+  }
+  if (v == NULL) {
+    struct os_volume_spec spec = { 0 };
+    const char *az = config_get_string (c->cfg, "cinder_az");
+    CLEANUP_JSON json_t *meta = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}",
+                                           "osm", "true", "converted", "false",
+                                           "ferry_vm_uuid", uuid ? uuid : "",
+                                           "ferry_vm_name", vmname,
+                                           "ferry_disk_key", k,
+                                           "ferry_disk_index", "");
+    json_object_set_new (meta, "ferry_disk_index", json_sprintf ("%zu", index));
+    if (dry_run)
+      return json_pack ("{s:n, s:s}", "id", "name", vname);
+    spec.name = vname;
+    spec.size_gb = plan_volume_gib (json_integer_value (json_object_get (disk, "capacity_bytes")));
+    spec.volume_type = plan_volume_type (c->cfg, json_string_value (json_object_get (disk, "datastore")));
+    spec.availability_zone = az ? az : config_get_string (c->cfg, "availability_zone");
+    spec.description = "ferry: migrated from VMware";
+    spec.metadata = meta;
+    v = os_volume_create (c->os, &spec);
+    if (v == NULL)
+      return NULL;
+    log_info ("VM %s: disk %s: volume %s (%lld GiB) created", vmname, k,
+              json_string_value (json_object_get (v, "id")), spec.size_gb);
+  }
+  if (rec == NULL) {
+    rec = json_pack ("{s:s, s:s, s:b}", "id", json_string_value (json_object_get (v, "id")),
+                     "name", json_string_value (json_object_get (v, "name")) ?: vname,
+                     "copied", 0);
+    json_object_set_new (vols, k, rec);
+    state_save (st);
+  }
+  return v;
+}
+
+/* ---- copy ---- */
+
+struct progress_ctx { const char *what; double last; };
+
+static void
+progress_cb (void *opaque, const struct copy_progress *p)
+{
+  struct progress_ctx *pc = opaque;
+  char a[16], b[16], r[16];
+  double t = now_s ();
+
+  if (!p->final && t - pc->last < 10)
+    return;
+  pc->last = t;
+  log_info ("%s: %s of %s (%s/s)%s", pc->what, copy_human_size (p->bytes_done, a, sizeof a),
+            copy_human_size (p->total, b, sizeof b), copy_human_size ((uint64_t) p->rate, r, sizeof r),
+            p->final ? ", done" : "");
+}
+
+static int
+copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *disk,
+           const char *snap, const json_t *snapdisk, const char *device, double *copy_s)
+{
+  const char *vmname = json_string_value (json_object_get (vm, "name"));
+  long long key = json_integer_value (json_object_get (disk, "key"));
+  CLEANUP_FREE char *k = xasprintf ("%lld", key);
+  CLEANUP_FREE char *what = xasprintf ("VM %s disk %lld", vmname, key);
+  CLEANUP_FREE char *workdir = xasprintf ("%s/disk-%lld.src", st->dir, key);
+  CLEANUP_FREE char *srclog = xasprintf ("%s/disk-%lld-source.log", st->dir, key);
+  CLEANUP_FREE char *ckpt = xasprintf ("%s/disk-%lld.checkpoint", st->dir, key);
+  CLEANUP_JSON json_t *d = json_deep_copy (disk);
+  CLEANUP_JSON json_t *areas = NULL;
+  struct copy_range *ranges = NULL;
+  struct disk_source_plan plan;
+  struct disk_source src;
+  struct copy_options co;
+  struct copy_stats cs = { 0 };
+  struct progress_ctx pc = { what, now_s () };
+  json_t *rec = json_object_get (state_obj (st, "volumes"), k);
+  int r;
+  uint64_t cap = (uint64_t) json_integer_value (json_object_get (disk, "capacity_bytes"));
+
+  /* Read the disk as the snapshot froze it. */
+  if (json_string_value (json_object_get (snapdisk, "file")))
+    json_object_set (d, "file", json_object_get (snapdisk, "file"));
+  r = disk_source_plan (c->vs, c->cfg, vm, d, snap, workdir, srclog, &plan);
+  if (r)
+    return r;
+
+  /* With CBT, only the allocated areas need copying. */
+  if (json_is_true (json_object_get (vm, "cbt_enabled"))) {
+    char *fault = NULL;
+    areas = vm_changed_areas (c->vs, json_string_value (json_object_get (vm, "moref")), snap,
+                              (int) key, cap, "*", &fault);
+    if (areas == NULL) {
+      log_warn ("%s: CBT gave no allocated areas (%s): copying the whole disk", what,
+                fault ? fault : "no answer");
+      free (fault);
+    }
+  }
+  if (areas) {
+    size_t i;
+    json_t *a;
+    ranges = calloc (json_array_size (areas) + 1, sizeof *ranges);
+    if (ranges == NULL) {
+      disk_source_plan_free (&plan);
+      return FERRY_EXIT_FAILED;
+    }
+    json_array_foreach (areas, i, a) {
+      ranges[i].start = json_integer_value (json_object_get (a, "start"));
+      ranges[i].length = json_integer_value (json_object_get (a, "length"));
+    }
+  }
+
+  r = disk_source_start (&plan.req, &src);
+  if (r) {
+    free (ranges);
+    disk_source_plan_free (&plan);
+    return r;
+  }
+  copy_options_init (&co);
+  co.src = src.uri;
+  co.dst = device;
+  if (areas) {
+    co.ranges = ranges;
+    co.nranges = json_array_size (areas);
+  }
+  co.checkpoint_file = ckpt;
+  co.destination_is_zero = config_get_bool (c->cfg, "destination_assume_zeroed");
+  co.verify = config_get_bool (c->cfg, "verify");
+  co.progress = progress_cb;
+  co.progress_opaque = &pc;
+  co.progress_interval_ms = 1000;
+  co.cancel = c->o->cancel;
+  log_info ("%s: copying %s (%s) from %s to %s", what,
+            json_string_value (json_object_get (d, "file")),
+            areas ? "allocated areas" : "whole disk",
+            plan.req.kind == DISK_SOURCE_VDDK ? "VDDK" : plan.req.kind == DISK_SOURCE_HTTPS
+            ? "datastore HTTPS" : "local mount", device);
+  r = copy_run (&co, &cs);
+  disk_source_stop (&src);
+  rmdir (workdir);
+  free (ranges);
+  disk_source_plan_free (&plan);
+  *copy_s += cs.seconds;
+  if (r == 0) {
+    json_object_set_new (rec, "copied", json_true ());
+    json_object_set_new (rec, "bytes_copied", json_integer ((json_int_t) cs.bytes_written));
+    json_object_set_new (rec, "bytes_total", json_integer ((json_int_t) cs.total));
+    json_object_set_new (rec, "seconds", json_real (cs.seconds));
+    json_object_set_new (rec, "source", json_string (plan.req.kind == DISK_SOURCE_VDDK ? "vddk"
+                                                     : plan.req.kind == DISK_SOURCE_HTTPS
+                                                     ? "https" : "local"));
+    state_save (st);
+    unlink (ckpt);
+    unlink (srclog);
+  }
+  return r;
+}
+
+/* ---- ports and server ---- */
+
+static json_t *
+ensure_ports (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *nets,
+              const json_t *sgs, int *rc)
+{
+  const char *vmname = json_string_value (json_object_get (vm, "name"));
+  const char *uuid = json_string_value (json_object_get (vm, "uuid"));
+  CLEANUP_FREE char *safe = state_safe_name (vmname);
+  json_t *ports = json_object_get (st->j, "ports");
+  json_t *ids = json_array ();
+  size_t i;
+  json_t *n;
+
+  if (!json_is_array (ports)) {
+    ports = json_array ();
+    json_object_set_new (st->j, "ports", ports);
+  }
+  json_array_foreach (nets, i, n) {
+    const char *mac = json_string_value (json_object_get (n, "mac"));
+    CLEANUP_FREE char *pname = xasprintf ("%s-nic%zu", safe, i);
+    json_t *rec = json_array_get (ports, i);
+    const char *id = json_string_value (json_object_get (rec, "id"));
+    json_t *p = NULL;
+
+    if (id) {
+      bool gone = false;
+      p = os_port_get (c->os, id, true, &gone);
+      if (p == NULL && !gone)
+        goto fail_dest;
+    }
+    if (p == NULL && mac) {
+      CLEANUP_FREE char *emac = os_url_escape (mac);
+      CLEANUP_FREE char *q = xasprintf ("mac_address=%s&network_id=%s", emac,
+                                        json_string_value (json_object_get (n, "network_id")));
+      CLEANUP_JSON json_t *l = os_port_list (c->os, q);
+      json_t *cand = json_array_get (l, 0);
+      if (l == NULL)
+        goto fail_dest;
+      if (cand) {
+        const char *cname = json_string_value (json_object_get (cand, "name"));
+        if (cname && strcmp (cname, pname) == 0)
+          p = json_incref (cand);
+        else {
+          log_error ("VM %s: NIC %zu: MAC %s is already used by port %s ('%s') on that "
+                     "network: delete that port (an earlier migration? ferry teardown) so the "
+                     "VM keeps its MAC", vmname, i, mac,
+                     json_string_value (json_object_get (cand, "id")), cname ? cname : "");
+          json_decref (ids);
+          *rc = FERRY_EXIT_DEST;
+          return NULL;
+        }
+      }
+    }
+    if (p == NULL) {
+      struct os_port_spec spec = { 0 };
+      CLEANUP_JSON json_t *fixed = NULL;
+      CLEANUP_JSON json_t *tags = json_pack ("[s, s]", "ferry", "ferry-vm");
+      CLEANUP_FREE char *desc = xasprintf ("ferry: NIC %zu of VMware VM %s (%s)", i, vmname,
+                                           uuid ? uuid : "");
+      if (config_get_bool (c->cfg, "use_fixed_ips")) {
+        size_t k;
+        json_t *ip;
+        fixed = json_array ();
+        json_array_foreach (json_object_get (n, "ips"), k, ip) {
+          const char *s = json_string_value (ip);
+          if (s && strchr (s, '.') && strncmp (s, "169.254.", 8) != 0)
+            json_array_append_new (fixed, json_pack ("{s:O?, s:s}", "subnet_id",
+                                                     json_object_get (n, "subnet_id"),
+                                                     "ip_address", s));
+        }
+      }
+      spec.network_id = json_string_value (json_object_get (n, "network_id"));
+      spec.name = pname;
+      spec.description = desc;
+      spec.mac_address = mac;
+      spec.fixed_ips = fixed && json_array_size (fixed) ? fixed : NULL;
+      spec.security_groups = json_array_size (sgs) ? sgs : NULL;
+      spec.tags = tags;
+      p = os_port_create (c->os, &spec);
+      if (p == NULL)
+        goto fail_dest;
+      log_info ("VM %s: NIC %zu: port %s with MAC %s on %s", vmname, i,
+                json_string_value (json_object_get (p, "id")), mac,
+                json_string_value (json_object_get (n, "network")));
+    }
+    json_array_append_new (ids, json_string (json_string_value (json_object_get (p, "id"))));
+    if (rec == NULL)
+      json_array_append_new (ports, json_pack ("{s:s, s:s?, s:O}", "id",
+                                               json_string_value (json_object_get (p, "id")),
+                                               "mac", mac, "nic_key", json_object_get (n, "key")));
+    state_save (st);
+    json_decref (p);
+    continue;
+  fail_dest:
+    json_decref (ids);
+    *rc = FERRY_EXIT_DEST;
+    return NULL;
+  }
+  return ids;
+}
+
+static int
+ensure_server (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *flavor,
+               const json_t *vol_ids, const json_t *port_ids, const json_t *sgs)
+{
+  const char *vmname = json_string_value (json_object_get (vm, "name"));
+  const char *uuid = json_string_value (json_object_get (vm, "uuid"));
+  json_t *srec = state_obj (st, "server");
+  const char *id = json_string_value (json_object_get (srec, "id"));
+  CLEANUP_JSON json_t *srv = NULL;
+  CLEANUP_JSON json_t *active = NULL;
+
+  if (id) {
+    bool gone = false;
+    srv = os_server_get (c->os, id, true, &gone);
+    if (srv == NULL && !gone)
+      return FERRY_EXIT_DEST;
+  }
+  if (srv == NULL) {
+    CLEANUP_FREE char *q = NULL;
+    CLEANUP_FREE char *en = os_url_escape (vmname);
+    CLEANUP_JSON json_t *l = NULL;
+    size_t i;
+    json_t *s;
+    q = xasprintf ("name=%s", en);
+    l = os_server_list (c->os, q);
+    if (l == NULL)
+      return FERRY_EXIT_DEST;
+    json_array_foreach (l, i, s) {
+      const char *mu = json_string_value (json_object_get (json_object_get (s, "metadata"),
+                                                           "ferry_vm_uuid"));
+      if (mu && uuid && strcmp (mu, uuid) == 0)
+        srv = json_incref (s);
+    }
+  }
+  if (srv == NULL) {
+    struct os_server_spec spec = { 0 };
+    CLEANUP_JSON json_t *bdm = json_array ();
+    CLEANUP_JSON json_t *md = json_pack ("{s:s, s:s}", "ferry_vm_uuid", uuid ? uuid : "",
+                                         "ferry_source", "vmware");
+    CLEANUP_JSON json_t *tags = json_pack ("[s]", "ferry");
+    const char *az = config_get_string (c->cfg, "nova_az");
+    size_t i;
+    json_t *v;
+    json_array_foreach (vol_ids, i, v)
+      json_array_append_new (bdm, json_pack ("{s:O, s:s, s:s, s:I, s:b}", "uuid", v,
+                                             "source_type", "volume",
+                                             "destination_type", "volume",
+                                             "boot_index", (json_int_t) (i == 0 ? 0 : (json_int_t) i),
+                                             "delete_on_termination", 0));
+    spec.name = vmname;
+    spec.flavor_id = json_string_value (json_object_get (flavor, "id"));
+    spec.block_devices = bdm;
+    spec.ports = port_ids;
+    spec.key_name = config_get_string (c->cfg, "ssh_key_name");
+    if (spec.key_name && *spec.key_name == '\0')
+      spec.key_name = NULL;
+    spec.security_groups = json_array_size (port_ids) ? NULL : sgs;
+    spec.availability_zone = az ? az : config_get_string (c->cfg, "availability_zone");
+    spec.user_data = config_get_string (c->cfg, "user_data");
+    spec.metadata = md;
+    spec.tags = tags;
+    srv = os_server_create (c->os, &spec);
+    if (srv == NULL)
+      return FERRY_EXIT_DEST;
+    log_info ("VM %s: server %s created (flavor %s)", vmname,
+              json_string_value (json_object_get (srv, "id")),
+              json_string_value (json_object_get (flavor, "name")));
+  }
+  json_object_set_new (srec, "id", json_string (json_string_value (json_object_get (srv, "id"))));
+  state_save (st);
+  active = os_server_wait_active (c->os, json_string_value (json_object_get (srv, "id")), 1800);
+  if (active == NULL)
+    return FERRY_EXIT_DEST;
+  json_object_set_new (srec, "status", json_string ("ACTIVE"));
+  return 0;
+}
+
+/* ---- one VM ---- */
+
+static int
+migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
+{
+  const char *vmname = json_string_value (json_object_get (vm, "name"));
+  const char *moref = json_string_value (json_object_get (vm, "moref"));
+  const json_t *disks = json_object_get (vm, "disks");
+  struct vm_state st;
+  CLEANUP_JSON json_t *nets = NULL;
+  CLEANUP_JSON json_t *sgs = NULL;
+  CLEANUP_JSON json_t *flavor = NULL;
+  CLEANUP_JSON json_t *vol_ids = json_array ();
+  CLEANUP_JSON json_t *snapdisks = NULL;
+  CLEANUP_JSON json_t *attached = json_array ();   /* volume ids attached by this run */
+  CLEANUP_JSON json_t *devices = json_array ();
+  CLEANUP_JSON json_t *port_ids = NULL;
+  CLEANUP_FREE char *snap = NULL;
+  CLEANUP_FREE char *logpath = NULL;
+  double t0 = now_s (), c0 = *copy_s;
+  int rc = 0;
+  size_t i;
+  json_t *d;
+  char ts[32];
+
+  if (state_open (&st, c->data_dir, vmname) == -1)
+    return FERRY_EXIT_FAILED;
+  logpath = xasprintf ("%s/migration.log", st.dir);
+  if (logpath && log_open_file (logpath) == -1)
+    log_warn ("VM %s: cannot write its log %s: %s", vmname, logpath, strerror (errno));
+
+  if (strcmp (json_string_value (json_object_get (st.j, "phase")) ?: "", "done") == 0
+      && !c->o->dry_run) {
+    const char *sid = json_string_value (json_object_get (state_obj (&st, "server"), "id"));
+    bool gone = false;
+    CLEANUP_JSON json_t *srv = sid ? os_server_get (c->os, sid, true, &gone) : NULL;
+    if (srv) {
+      log_info ("VM %s: already migrated (server %s): nothing to do", vmname, sid);
+      goto out;
+    }
+    log_warn ("VM %s: was migrated, but its server is gone: migrating again", vmname);
+    json_object_set_new (st.j, "phase", json_string ("new"));
+  }
+
+  if (json_array_size (json_object_get (vm, "blockers"))) {
+    json_t *b;
+    json_array_foreach (json_object_get (vm, "blockers"), i, b)
+      log_error ("VM %s: blocker: %s", vmname, json_string_value (b));
+    log_error ("VM %s: refused: resolve the blockers above first", vmname);
+    rc = FERRY_EXIT_FAILED;
+    goto out;
+  }
+
+  /* Plan. */
+  nets = resolve_ports_plan (c, vm, &rc);
+  if (nets == NULL)
+    goto out;
+  sgs = resolve_security_groups (c, vmname, &rc);
+  if (sgs == NULL)
+    goto out;
+  flavor = choose_flavor (c, vm, !c->o->dry_run);
+  if (flavor == NULL) {
+    rc = FERRY_EXIT_DEST;
+    goto out;
+  }
+  if (c->o->dry_run) {
+    CLEANUP_JSON json_t *plan = json_object ();
+    CLEANUP_JSON json_t *vols = json_array ();
+    CLEANUP_FREE char *s = NULL;
+    json_array_foreach (disks, i, d) {
+      CLEANUP_JSON json_t *v = find_or_create_volume (c, &st, vm, d, i, true);
+      const char *vt = plan_volume_type (c->cfg, json_string_value (json_object_get (d, "datastore")));
+      json_array_append_new (vols, json_pack ("{s:O, s:O?, s:I, s:s?, s:O?, s:s}",
+                                              "disk_key", json_object_get (d, "key"),
+                                              "file", json_object_get (d, "file"),
+                                              "size_gb", (json_int_t) plan_volume_gib (
+                                                json_integer_value (json_object_get (d, "capacity_bytes"))),
+                                              "volume_type", vt,
+                                              "existing_volume", json_object_get (v, "id"),
+                                              "name", json_string_value (json_object_get (v, "name")) ?: ""));
+    }
+    json_object_set_new (plan, "vm", json_string (vmname));
+    json_object_set_new (plan, "flavor", json_pack ("{s:O?, s:O, s:O, s:O}",
+                                                    "id", json_object_get (flavor, "id"),
+                                                    "name", json_object_get (flavor, "name"),
+                                                    "vcpus", json_object_get (flavor, "vcpus"),
+                                                    "ram", json_object_get (flavor, "ram")));
+    json_object_set (plan, "volumes", vols);
+    json_object_set (plan, "ports", nets);
+    json_object_set_new (plan, "boot_volume_properties", plan_image_properties (vm, c->cfg));
+    json_object_set_new (plan, "conversion", json_string (config_get_bool (c->cfg, "skip_conversion")
+                                                          ? "skipped" : "virt-v2v-in-place"));
+    s = json_dumps (plan, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+    printf ("%s\n", s ? s : "{}");
+    goto out;
+  }
+  json_object_set_new (st.j, "moref", json_string (moref));
+  json_object_set_new (st.j, "uuid", json_incref (json_object_get (vm, "uuid")));
+  json_object_set_new (st.j, "mode", json_string ("cold"));
+  json_object_set_new (st.j, "flavor", json_pack ("{s:O, s:O}", "id", json_object_get (flavor, "id"),
+                                                  "name", json_object_get (flavor, "name")));
+  if (json_is_true (json_object_get (flavor, "created_by_ferry")))
+    json_object_set_new (json_object_get (st.j, "flavor"), "created", json_true ());
+  if (!json_object_get (st.j, "started"))
+    json_object_set_new (st.j, "started", json_string (state_now (ts, sizeof ts)));
+  state_phase (&st, "volumes");
+
+  /* Volumes. */
+  json_array_foreach (disks, i, d) {
+    CLEANUP_JSON json_t *v = find_or_create_volume (c, &st, vm, d, i, false);
+    if (v == NULL) {
+      rc = FERRY_EXIT_DEST;
+      goto out;
+    }
+    json_array_append_new (vol_ids, json_string (json_string_value (json_object_get (v, "id"))));
+  }
+  for (i = 0; i < json_array_size (vol_ids); i++) {
+    const char *vid = json_string_value (json_array_get (vol_ids, i));
+    CLEANUP_JSON json_t *v = os_volume_get (c->os, vid, false, NULL);
+    const char *status = json_string_value (json_object_get (v, "status"));
+    /* in-use: still attached to the conversion host by an interrupted run. */
+    if (v == NULL || status == NULL) {
+      rc = FERRY_EXIT_DEST;
+      goto out;
+    }
+    if (strcmp (status, "available") && strcmp (status, "in-use")) {
+      CLEANUP_JSON json_t *w = os_volume_wait (c->os, vid, "available", 600);
+      if (w == NULL) {
+        rc = FERRY_EXIT_DEST;
+        goto out;
+      }
+    }
+  }
+
+  /* Anything left to copy? */
+  {
+    bool all_copied = true;
+    json_array_foreach (disks, i, d) {
+      CLEANUP_FREE char *k = xasprintf ("%lld", (long long) json_integer_value (json_object_get (d, "key")));
+      if (!json_is_true (json_object_get (json_object_get (state_obj (&st, "volumes"), k), "copied")))
+        all_copied = false;
+    }
+    if (all_copied && json_is_true (json_object_get (st.j, "converted_or_skipped")))
+      goto instance;
+  }
+
+  c->conv_host = c->conv_host ? c->conv_host
+    : conversion_host_id (config_get_string (c->cfg, "instance_uuid"));
+  if (c->conv_host == NULL) {
+    rc = FERRY_EXIT_USAGE;
+    goto out;
+  }
+
+  /* Shut down first when asked (a truly cold, consistent copy). */
+  {
+    CLEANUP_FREE char *ps = vm_power_state (c->vs, moref);
+    if (ps && strcmp (ps, "poweredOff") != 0) {
+      if (config_get_bool (c->cfg, "shutdown")) {
+        if (vm_shutdown (c->vs, moref, vmname, (int) config_get_int (c->cfg, "shutdown_timeout"),
+                         config_get_bool (c->cfg, "force_power_off")) == -1) {
+          rc = FERRY_EXIT_SOURCE;
+          goto out;
+        }
+      }
+      else
+        log_warn ("VM %s: running: the copy is crash-consistent (as after a power cut); set "
+                  "shutdown: true for a clean copy", vmname);
+    }
+  }
+
+  /* One snapshot of all disks.  A leftover of an interrupted run is
+   * removed: its copies restart from the new one unless the VM is off. */
+  {
+    CLEANUP_JSON json_t *old = vm_snapshots_named (c->vs, moref, SNAP_PREFIX);
+    CLEANUP_FREE char *ps = vm_power_state (c->vs, moref);
+    json_t *s;
+    bool off = ps && strcmp (ps, "poweredOff") == 0;
+    json_array_foreach (old, i, s)
+      vm_snapshot_remove (c->vs, json_string_value (s), vmname);
+    if (json_array_size (old) && !off) {
+      json_array_foreach (disks, i, d) {
+        CLEANUP_FREE char *ck = xasprintf ("%s/disk-%lld.checkpoint", st.dir,
+                                           (long long) json_integer_value (json_object_get (d, "key")));
+        unlink (ck);
+      }
+      log_info ("VM %s: an earlier snapshot was left behind; copies restart from a new one",
+                vmname);
+    }
+    {
+      CLEANUP_FREE char *sname = xasprintf (SNAP_PREFIX "%ld", (long) time (NULL));
+      snap = vm_snapshot_create (c->vs, moref, vmname, sname,
+                                 "Created by ferry to copy the disks; removed when done. "
+                                 "Safe to delete if ferry is not running.", false);
+    }
+    if (snap == NULL) {
+      rc = FERRY_EXIT_SOURCE;
+      goto out;
+    }
+    json_object_set_new (st.j, "snapshot", json_string (snap));
+    state_phase (&st, "copying");
+  }
+  snapdisks = vm_snapshot_disks (c->vs, snap);
+  if (snapdisks == NULL) {
+    rc = FERRY_EXIT_SOURCE;
+    goto out;
+  }
+
+  /* Copy each disk into its volume on the conversion host. */
+  json_array_foreach (disks, i, d) {
+    CLEANUP_FREE char *k = xasprintf ("%lld", (long long) json_integer_value (json_object_get (d, "key")));
+    CLEANUP_FREE char *what = xasprintf ("VM %s disk %s", vmname, k);
+    const char *vid = json_string_value (json_array_get (vol_ids, i));
+    CLEANUP_FREE char *dev = NULL;
+    double a0 = now_s ();
+
+    if (cancelled (c)) {
+      rc = FERRY_EXIT_INTERRUPTED;
+      goto out;
+    }
+    dev = attach_volume (c->os, c->conv_host, vid, what);
+    *api_s += now_s () - a0;
+    json_array_append_new (attached, json_string (vid));
+    if (dev == NULL) {
+      rc = FERRY_EXIT_DEST;
+      goto out;
+    }
+    json_array_append_new (devices, json_string (dev));
+    if (json_is_true (json_object_get (json_object_get (state_obj (&st, "volumes"), k), "copied"))) {
+      log_info ("%s: already copied", what);
+      continue;
+    }
+    rc = copy_disk (c, &st, vm, d, snap, json_object_get (snapdisks, k), dev, copy_s);
+    if (rc)
+      goto out;
+  }
+
+  /* Conversion, on the attached volumes. */
+  if (config_get_bool (c->cfg, "skip_conversion"))
+    log_info ("VM %s: conversion skipped (skip_conversion)", vmname);
+  else {
+    CLEANUP_FREE char *clog = xasprintf ("%s/virt-v2v.log", st.dir);
+    state_phase (&st, "converting");
+    rc = convert_guest (c->cfg, vm, devices, st.dir, clog);
+    if (rc)
+      goto out;
+  }
+  json_object_set_new (st.j, "converted_or_skipped", json_true ());
+  json_object_set_new (st.j, "conversion", json_string (config_get_bool (c->cfg, "skip_conversion")
+                                                        ? "skipped" : "done"));
+  state_phase (&st, "copied");
+
+ instance:
+  {
+    double a0 = now_s ();
+    /* Detach everything this VM has on the conversion host. */
+    if (c->conv_host == NULL)
+      c->conv_host = conversion_host_id (config_get_string (c->cfg, "instance_uuid"));
+    json_array_foreach (vol_ids, i, d) {
+      CLEANUP_FREE char *what = xasprintf ("VM %s", vmname);
+      if (c->conv_host && detach_volume (c->os, c->conv_host, json_string_value (d), what) == -1) {
+        rc = FERRY_EXIT_DEST;
+        goto out;
+      }
+    }
+    json_array_clear (attached);
+    if (snap) {
+      vm_snapshot_remove (c->vs, snap, vmname);
+      free (snap);
+      snap = NULL;
+      json_object_del (st.j, "snapshot");
+    }
+    /* Volume metadata and the boot volume's properties. */
+    json_array_foreach (vol_ids, i, d) {
+      CLEANUP_JSON json_t *md = json_pack ("{s:s, s:s}", "converted",
+                                           config_get_bool (c->cfg, "skip_conversion") ? "false" : "true",
+                                           "ferry_conversion",
+                                           config_get_bool (c->cfg, "skip_conversion") ? "skipped" : "done");
+      if (os_volume_merge_metadata (c->os, json_string_value (d), md) == -1) {
+        rc = FERRY_EXIT_DEST;
+        goto out;
+      }
+    }
+    {
+      const char *boot = json_string_value (json_array_get (vol_ids, 0));
+      CLEANUP_JSON json_t *props = plan_image_properties (vm, c->cfg);
+      if (boot && (os_volume_set_bootable (c->os, boot, true) == -1
+                   || os_volume_set_image_metadata (c->os, boot, props) == -1)) {
+        rc = FERRY_EXIT_DEST;
+        goto out;
+      }
+    }
+    state_phase (&st, "instance");
+    if (config_get_bool (c->cfg, "os_migrate_create_network_port")) {
+      port_ids = ensure_ports (c, &st, vm, nets, sgs, &rc);
+      if (port_ids == NULL)
+        goto out;
+    }
+    else
+      port_ids = json_array ();
+    if (config_get_bool (c->cfg, "os_migrate_create_os_instance")) {
+      rc = ensure_server (c, &st, vm, flavor, vol_ids, port_ids, sgs);
+      if (rc)
+        goto out;
+    }
+    *api_s += now_s () - a0;
+  }
+  json_object_set_new (st.j, "finished", json_string (state_now (ts, sizeof ts)));
+  json_object_set_new (st.j, "durations", json_pack ("{s:f, s:f}", "total_s", now_s () - t0,
+                                                     "copy_s", *copy_s - c0));
+  json_object_del (st.j, "error");
+  state_phase (&st, "done");
+  log_info ("VM %s: migrated in %.1f s (copy %.1f s): server %s", vmname, now_s () - t0,
+            *copy_s - c0, json_string_value (json_object_get (state_obj (&st, "server"), "id"))
+            ?: "(not created)");
+
+ out:
+  /* Every exit path: no snapshot of ferry's stays behind, and nothing of
+   * this run stays attached to the conversion host. */
+  if (snap) {
+    if (vm_snapshot_remove (c->vs, snap, vmname) == 0)
+      json_object_del (st.j, "snapshot");
+  }
+  if (json_array_size (attached) && c->conv_host) {
+    json_array_foreach (attached, i, d) {
+      CLEANUP_FREE char *what = xasprintf ("VM %s", vmname);
+      detach_volume (c->os, c->conv_host, json_string_value (d), what);
+    }
+  }
+  if (rc && st.j) {
+    json_object_set_new (st.j, "error", json_sprintf ("exit %d at phase %s", rc,
+                                                      json_string_value (json_object_get (st.j, "phase")) ?: "?"));
+    state_save (&st);
+  }
+  log_close_file ();
+  state_close (&st);
+  return rc;
+}
+
+int
+migrate_vms (const struct config *cfg, const json_t *names, const struct migrate_opts *o)
+{
+  struct ctx c = { .cfg = cfg, .o = o };
+  struct inventory_opts iopts = { .max_disks = 25 };
+  CLEANUP_JSON json_t *all = NULL;
+  CLEANUP_JSON json_t *vms = NULL;
+  CLEANUP_JSON json_t *cloud = NULL;
+  CLEANUP_JSON json_t *summary = json_array ();
+  CLEANUP_FREE char *err = NULL;
+  int missing = 0, failed = 0, last_rc = 0, rc;
+  double api_s = 0, copy_s = 0, t0 = now_s ();
+  size_t i;
+  json_t *vm;
+
+  c.data_dir = config_get_string (cfg, "os_migrate_vmw_data_dir");
+  cloud = clouds_resolve (cfg, &err);
+  if (cloud == NULL) {
+    log_error ("%s", err ? err : "no OpenStack destination: set dst_cloud (or OS_CLOUD)");
+    return FERRY_EXIT_USAGE;
+  }
+  c.os = os_connect (cloud, &rc);
+  if (c.os == NULL)
+    return rc;
+  rc = vs_connect_config (cfg, &c.vs);
+  if (rc) {
+    os_disconnect (c.os);
+    return rc;
+  }
+  iopts.datacenter = config_get_string (cfg, "vcenter_datacenter");
+  all = inventory_discover (c.vs, &iopts);
+  if (all == NULL) {
+    rc = FERRY_EXIT_SOURCE;
+    goto done;
+  }
+  vms = inventory_select (all, names, &missing);
+  api_s += now_s () - t0;
+  json_array_foreach (vms, i, vm) {
+    double v0 = now_s ();
+    const char *name = json_string_value (json_object_get (vm, "name"));
+    log_set_context (name);
+    rc = migrate_one (&c, vm, &api_s, &copy_s);
+    log_set_context (NULL);
+    json_array_append_new (summary, json_pack ("{s:s, s:s, s:i, s:f}", "vm", name,
+                                               "result", rc == 0 ? "ok" : "failed",
+                                               "exit", rc, "seconds", now_s () - v0));
+    if (rc) {
+      failed++;
+      last_rc = rc;
+    }
+    if (rc == FERRY_EXIT_INTERRUPTED)
+      break;
+  }
+  if (!o->dry_run) {
+    fprintf (stderr, "\n%-28s %-7s %8s\n", "VM", "RESULT", "SECONDS");
+    json_array_foreach (summary, i, vm)
+      fprintf (stderr, "%-28s %-7s %8.1f\n", json_string_value (json_object_get (vm, "vm")),
+               json_string_value (json_object_get (vm, "result")),
+               json_real_value (json_object_get (vm, "seconds")));
+    fprintf (stderr, "%zu VMs: %zu migrated, %d failed, %d not found\n",
+             json_array_size (vms) + missing, json_array_size (vms) - failed, failed, missing);
+  }
+  if (getenv ("FERRY_STATS"))
+    fprintf (stderr, "ferry-stats: migrate seconds=%.3f copy_seconds=%.3f api_seconds=%.3f\n",
+             now_s () - t0, copy_s, now_s () - t0 - copy_s);
+  if (last_rc == FERRY_EXIT_INTERRUPTED)
+    rc = FERRY_EXIT_INTERRUPTED;
+  else if (failed + missing == 0)
+    rc = 0;
+  else if (failed == 1 && missing == 0 && json_array_size (vms) == 1)
+    rc = last_rc;
+  else
+    rc = FERRY_EXIT_FAILED;
+ done:
+  free (c.conv_host);
+  json_decref (c.flavors);
+  vs_disconnect (c.vs);
+  os_disconnect (c.os);
+  return rc;
+}

@@ -1,0 +1,42 @@
+/* ferry: the migration workflow (cold), per VM:
+ *
+ *   plan (flavor, networks, volume types) -> volumes (created or found) ->
+ *   snapshot of all disks at once -> for each disk: attach to the conversion
+ *   host, copy from the disk source with the copy engine (checkpointed) ->
+ *   conversion (unless skip_conversion) -> detach -> snapshot removed ->
+ *   boot volume properties -> ports with the VMware MACs -> server from the
+ *   volumes -> ACTIVE.
+ *
+ * Idempotent: state in <data>/<vm>/ferry-state.json and in the resources'
+ * metadata and tags; a finished VM is a no-op, an interrupted one resumes.
+ * ferry's snapshot is removed on every exit path it controls (errors,
+ * SIGINT/SIGTERM); after a kill -9 the next run reuses or removes it.  One
+ * VM's failure does not stop the others. */
+#ifndef FERRY_MIGRATE_MIGRATE_H
+#define FERRY_MIGRATE_MIGRATE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <jansson.h>
+#include "config/config.h"
+
+struct migrate_opts {
+  bool dry_run;               /* print the plan per VM, change nothing */
+  atomic_bool *cancel;        /* set by SIGINT/SIGTERM */
+};
+
+/* Migrate the VMs named in names (array of strings).  Prints a summary.
+ * Returns 0 if every VM is migrated; the VM's exit class if the only VM
+ * failed; 1 if some failed. */
+int migrate_vms (const struct config *cfg, const json_t *names, const struct migrate_opts *o);
+
+/* `ferry status`: the state of the named VMs (all with state in the data
+ * dir if names is empty) as an array of objects. */
+json_t *migrate_status (const struct config *cfg, const json_t *names);
+
+/* `ferry teardown`: delete what ferry created on the destination for the
+ * named VMs -- server, ports, volumes, flavor it created -- and nothing
+ * else; reset their state.  Returns an exit code. */
+int migrate_teardown (const struct config *cfg, const json_t *names);
+
+#endif

@@ -1,0 +1,128 @@
+/* ferry: per-VM migration state, see state.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "migrate/state.h"
+#include "common/cleanup.h"
+#include "common/log.h"
+#include "common/util.h"
+
+const char *
+state_now (char *buf, size_t n)
+{
+  time_t t = time (NULL);
+  struct tm tm;
+  gmtime_r (&t, &tm);
+  strftime (buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+char *
+state_safe_name (const char *name)
+{
+  size_t n = strlen (name);
+  char *s = strndup (name, n > 64 ? 64 : n);
+  for (char *p = s; p && *p; p++)
+    if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
+          || *p == '_' || *p == '-' || *p == '.'))
+      *p = '_';
+  return s;
+}
+
+int
+state_open (struct vm_state *st, const char *data_dir, const char *vm_name)
+{
+  CLEANUP_FREE char *safe = state_safe_name (vm_name);
+  json_error_t e;
+
+  memset (st, 0, sizeof *st);
+  st->dir = xasprintf ("%s/%s", data_dir, safe);
+  st->path = xasprintf ("%s/ferry-state.json", st->dir);
+  if (st->dir == NULL || st->path == NULL || mkdir_p (st->dir, 0700) == -1) {
+    log_error ("VM %s: cannot create %s: %s; set os_migrate_vmw_data_dir to a writable "
+               "directory", vm_name, st->dir ? st->dir : data_dir, strerror (errno));
+    return -1;
+  }
+  if (access (st->path, F_OK) == 0) {
+    st->j = json_load_file (st->path, 0, &e);
+    if (st->j == NULL || !json_is_object (st->j)) {
+      log_error ("VM %s: %s is damaged (%s, line %d): move it aside to start over "
+                 "(resources ferry created are still found by their metadata)",
+                 vm_name, st->path, e.text, e.line);
+      json_decref (st->j);
+      st->j = NULL;
+      return -1;
+    }
+  }
+  else {
+    char now[32];
+    st->j = json_pack ("{s:s, s:s, s:s}", "vm", vm_name, "phase", "new",
+                       "created", state_now (now, sizeof now));
+  }
+  return 0;
+}
+
+int
+state_save (struct vm_state *st)
+{
+  CLEANUP_FREE char *tmp = xasprintf ("%s.tmp", st->path);
+  CLEANUP_FREE char *text = json_dumps (st->j, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+  char now[32];
+  int fd;
+  size_t len;
+
+  json_object_set_new (st->j, "updated", json_string (state_now (now, sizeof now)));
+  free (text);
+  text = json_dumps (st->j, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+  if (tmp == NULL || text == NULL)
+    return -1;
+  len = strlen (text);
+  fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd == -1 || write (fd, text, len) != (ssize_t) len || write (fd, "\n", 1) != 1
+      || fsync (fd) == -1) {
+    log_error ("cannot write %s: %s", tmp, strerror (errno));
+    if (fd != -1)
+      close (fd);
+    unlink (tmp);
+    return -1;
+  }
+  close (fd);
+  if (rename (tmp, st->path) == -1) {
+    log_error ("cannot replace %s: %s", st->path, strerror (errno));
+    unlink (tmp);
+    return -1;
+  }
+  return 0;
+}
+
+void
+state_close (struct vm_state *st)
+{
+  json_decref (st->j);
+  free (st->dir);
+  free (st->path);
+  memset (st, 0, sizeof *st);
+}
+
+int
+state_phase (struct vm_state *st, const char *phase)
+{
+  json_object_set_new (st->j, "phase", json_string (phase));
+  return state_save (st);
+}
+
+json_t *
+state_obj (struct vm_state *st, const char *key)
+{
+  json_t *o = json_object_get (st->j, key);
+  if (!json_is_object (o)) {
+    o = json_object ();
+    json_object_set_new (st->j, key, o);
+  }
+  return o;
+}
