@@ -59,8 +59,9 @@ http_new (const char *service)
   h->first_delay_ms = 500;
   h->connect_s = 30;
   h->stall_s = 300;
-  /* Enable the cookie engine: the vSphere session lives in a cookie. */
-  curl_easy_setopt (h->curl, CURLOPT_COOKIEFILE, "");
+  /* The cookie engine (the vSphere session lives in a cookie) is turned on
+   * by each request, after its curl_easy_reset.  Not here: the reset
+   * before the first request would lose (leak) the pending file list. */
   return h;
 }
 

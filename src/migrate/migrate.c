@@ -735,26 +735,41 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     }
   }
 
-  /* One snapshot of all disks.  A leftover of an interrupted run is
-   * removed: its copies restart from the new one unless the VM is off. */
+  /* One snapshot of all disks.  After a kill -9 the interrupted run's
+   * snapshot is still there: reuse it, its checkpoints stay valid.  Any
+   * other leftover of ferry's is removed; copies made from another
+   * snapshot of a running VM would not be consistent with the new one, so
+   * they start over. */
   {
     CLEANUP_JSON json_t *old = vm_snapshots_named (c->vs, moref, SNAP_PREFIX);
     CLEANUP_FREE char *ps = vm_power_state (c->vs, moref);
-    json_t *s;
+    const char *recorded = json_string_value (json_object_get (st.j, "snapshot"));
     bool off = ps && strcmp (ps, "poweredOff") == 0;
-    json_array_foreach (old, i, s)
-      vm_snapshot_remove (c->vs, json_string_value (s), vmname);
-    if (json_array_size (old) && !off) {
-      json_array_foreach (disks, i, d) {
-        CLEANUP_FREE char *ck = xasprintf ("%s/disk-%lld.checkpoint", st.dir,
-                                           (long long) json_integer_value (json_object_get (d, "key")));
-        unlink (ck);
+    bool earlier = json_object_size (state_obj (&st, "volumes")) > 0;
+    json_t *s;
+
+    json_array_foreach (old, i, s) {
+      if (recorded && snap == NULL && strcmp (json_string_value (s), recorded) == 0) {
+        snap = strdup (recorded);
+        log_info ("VM %s: reusing snapshot %s of the interrupted run", vmname, snap);
       }
-      log_info ("VM %s: an earlier snapshot was left behind; copies restart from a new one",
-                vmname);
+      else
+        vm_snapshot_remove (c->vs, json_string_value (s), vmname);
     }
-    {
+    if (snap == NULL) {
       CLEANUP_FREE char *sname = xasprintf (SNAP_PREFIX "%ld", (long) time (NULL));
+      if (earlier && !off) {
+        const char *k;
+        json_t *v;
+        json_object_foreach (state_obj (&st, "volumes"), k, v) {
+          CLEANUP_FREE char *ck = xasprintf ("%s/disk-%s.checkpoint", st.dir, k);
+          if (json_is_true (json_object_get (v, "copied")) || access (ck, F_OK) == 0)
+            log_info ("VM %s: disk %s was copied from an earlier snapshot of the running VM: "
+                      "copying it again from the new one", vmname, k);
+          json_object_set_new (v, "copied", json_false ());
+          unlink (ck);
+        }
+      }
       snap = vm_snapshot_create (c->vs, moref, vmname, sname,
                                  "Created by ferry to copy the disks; removed when done. "
                                  "Safe to delete if ferry is not running.", false);
