@@ -96,7 +96,7 @@ create_volume() {
     WHAT="create volume $1" expect 202
     VOL_ID=$(jq -er .volume.id "$T_TMP/vol.json")
     at_exit delete_volume_quiet "$VOL_ID"
-    wait_until 60 "volume $1 ($VOL_ID) available" volume_is "$VOL_ID" available
+    wait_until 120 "volume $1 ($VOL_ID) available" volume_is "$VOL_ID" available
 }
 # volume_settled ID: gone, or in a state that allows deleting it
 volume_settled() {

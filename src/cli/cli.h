@@ -57,10 +57,21 @@ int cmd_disk_server (struct cli *cli, int argc, char **argv);
 int cmd_migrate (struct cli *cli, int argc, char **argv);
 int cmd_status (struct cli *cli, int argc, char **argv);
 int cmd_teardown (struct cli *cli, int argc, char **argv);
+int cmd_sync (struct cli *cli, int argc, char **argv);
+int cmd_cutover (struct cli *cli, int argc, char **argv);
+int cmd_rollback (struct cli *cli, int argc, char **argv);
 
-/* --vm NAME (repeatable), and --dry-run / --format when the pointers are
- * not NULL; loads the configuration; names default to vms_list. */
-int cli_parse_selection (struct cli *cli, int argc, char **argv, json_t *names, bool *dry_run,
-                         const char **format);
+/* What the VM-selecting commands accept beyond --vm NAME (repeatable):
+ * each pointer left NULL means the option is refused. */
+struct selection {
+  json_t *names;              /* filled; defaults to vms_list */
+  bool *dry_run;              /* --dry-run */
+  const char **format;        /* --format FMT */
+  bool *enable_cbt;           /* --enable-cbt */
+  long *every;                /* --every SECONDS */
+  long long *until_delta;     /* --until-delta BYTES */
+};
+/* Parse, load the configuration.  0 or an exit code. */
+int cli_parse_selection (struct cli *cli, int argc, char **argv, struct selection *sel);
 
 #endif

@@ -1,13 +1,19 @@
-/* ferry migrate: move the selected VMs (cold). */
+/* ferry migrate, sync, cutover, rollback, status, teardown: the commands
+ * that work on a selection of VMs, thin layers over src/migrate/. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <signal.h>
 #include <getopt.h>
 #include <stdatomic.h>
+#include <time.h>
+#include <errno.h>
 
 #include "cli/cli.h"
 #include "migrate/migrate.h"
+#include "vsphere/inventory.h"
+#include "vsphere/vmops.h"
+#include "vsphere/vsconfig.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -21,16 +27,45 @@ on_signal (int sig)
   atomic_store (&cancel_flag, true);
 }
 
-/* Options shared by the commands that take a VM selection. */
+static void
+catch_signals (void)
+{
+  struct sigaction sa = { .sa_handler = on_signal };
+  sigemptyset (&sa.sa_mask);
+  sigaction (SIGINT, &sa, NULL);
+  sigaction (SIGTERM, &sa, NULL);
+}
+
+static long long
+parse_size (const char *s)
+{
+  char *end;
+  long long v;
+  errno = 0;
+  v = strtoll (s, &end, 10);
+  if (errno || v < 0)
+    return -1;
+  switch (*end) {
+  case 'k': case 'K': v <<= 10; end++; break;
+  case 'm': case 'M': v <<= 20; end++; break;
+  case 'g': case 'G': v <<= 30; end++; break;
+  }
+  if (*end == 'i') end++;
+  if (*end == 'B') end++;
+  return *end ? -1 : v;
+}
+
 int
-cli_parse_selection (struct cli *cli, int argc, char **argv, json_t *names, bool *dry_run,
-                     const char **format)
+cli_parse_selection (struct cli *cli, int argc, char **argv, struct selection *sel)
 {
   static const struct option opts[] = {
     CLI_COMMON_LONG,
     { "vm", required_argument, NULL, 'v' },
     { "dry-run", no_argument, NULL, 'n' },
     { "format", required_argument, NULL, 'f' },
+    { "enable-cbt", no_argument, NULL, 'c' },
+    { "every", required_argument, NULL, 'E' },
+    { "until-delta", required_argument, NULL, 'u' },
     { NULL, 0, NULL, 0 }
   };
   int c, r;
@@ -40,16 +75,31 @@ cli_parse_selection (struct cli *cli, int argc, char **argv, json_t *names, bool
     if (cli_common_option (cli, c, optarg))
       continue;
     switch (c) {
-    case 'v': json_array_append_new (names, json_string (optarg)); break;
+    case 'v': json_array_append_new (sel->names, json_string (optarg)); break;
     case 'n':
-      if (dry_run == NULL)
-        return cli_bad_option (cli, argv);
-      *dry_run = true;
+      if (!sel->dry_run) return cli_bad_option (cli, argv);
+      *sel->dry_run = true;
       break;
     case 'f':
-      if (format == NULL)
-        return cli_bad_option (cli, argv);
-      *format = optarg;
+      if (!sel->format) return cli_bad_option (cli, argv);
+      *sel->format = optarg;
+      break;
+    case 'c':
+      if (!sel->enable_cbt) return cli_bad_option (cli, argv);
+      *sel->enable_cbt = true;
+      break;
+    case 'E':
+      if (!sel->every || (*sel->every = atol (optarg)) <= 0) {
+        fprintf (stderr, "ferry %s: --every needs a number of seconds\n", cli->cmd->name);
+        return FERRY_EXIT_USAGE;
+      }
+      break;
+    case 'u':
+      if (!sel->until_delta || (*sel->until_delta = parse_size (optarg)) < 0) {
+        fprintf (stderr, "ferry %s: --until-delta needs a size in bytes (K, M, G suffixes)\n",
+                 cli->cmd->name);
+        return FERRY_EXIT_USAGE;
+      }
       break;
     default: return cli_bad_option (cli, argv);
     }
@@ -62,8 +112,18 @@ cli_parse_selection (struct cli *cli, int argc, char **argv, json_t *names, bool
   r = cli_load_config (cli);
   if (r)
     return r;
-  if (json_array_size (names) == 0 && json_array_size (config_get (cli->cfg, "vms_list")))
-    json_array_extend (names, config_get (cli->cfg, "vms_list"));
+  if (json_array_size (sel->names) == 0 && json_array_size (config_get (cli->cfg, "vms_list")))
+    json_array_extend (sel->names, config_get (cli->cfg, "vms_list"));
+  return 0;
+}
+
+static int
+need_vms (const json_t *names)
+{
+  if (json_array_size (names) == 0) {
+    log_error ("no VMs selected: set vms_list or give --vm NAME");
+    return FERRY_EXIT_USAGE;
+  }
   return 0;
 }
 
@@ -72,31 +132,141 @@ cmd_migrate (struct cli *cli, int argc, char **argv)
 {
   CLEANUP_JSON json_t *names = json_array ();
   struct migrate_opts o = { .cancel = &cancel_flag };
-  struct sigaction sa = { .sa_handler = on_signal };
+  struct selection sel = { .names = names, .dry_run = &o.dry_run, .enable_cbt = &o.enable_cbt };
   int r;
 
-  r = cli_parse_selection (cli, argc, argv, names, &o.dry_run, NULL);
-  if (r)
+  r = cli_parse_selection (cli, argc, argv, &sel);
+  if (r || (r = need_vms (names)))
     return r;
-  if (json_array_size (names) == 0) {
-    log_error ("no VMs selected: set vms_list or give --vm NAME");
-    return FERRY_EXIT_USAGE;
-  }
   o.dry_run = o.dry_run || config_get_bool (cli->cfg, "dry_run");
-  if (config_get_bool (cli->cfg, "cbt_sync")) {
-    log_error ("cbt_sync is set: warm migration (ferry sync / ferry cutover) is not built yet "
-               "in this version; unset cbt_sync for a cold migration");
+  /* As the reference: cbt_sync alone is a sync, with cutover a cutover. */
+  if (config_get_bool (cli->cfg, "cbt_sync"))
+    o.mode = config_get_bool (cli->cfg, "cutover") ? MIGRATE_CUTOVER : MIGRATE_SYNC;
+  else if (config_get_bool (cli->cfg, "cutover")) {
+    log_error ("cutover: true needs cbt_sync: true (a cutover ends a warm migration); for a "
+               "cold migration set neither");
     return FERRY_EXIT_USAGE;
   }
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
+  catch_signals ();
   r = migrate_vms (cli->cfg, names, &o);
-  if (r == 0 && config_get_bool (cli->cfg, "os_migrate_tear_down") && !o.dry_run) {
+  if (r == 0 && o.mode != MIGRATE_SYNC && config_get_bool (cli->cfg, "os_migrate_tear_down")
+      && !o.dry_run) {
     log_info ("os_migrate_tear_down: deleting what was created");
     r = migrate_teardown (cli->cfg, names);
   }
   return r;
+}
+
+/* The last sync's bytes copied, over the named VMs (the most of any). */
+static long long
+last_delta (const struct config *cfg, const json_t *names)
+{
+  CLEANUP_JSON json_t *st = migrate_status (cfg, names);
+  long long most = 0;
+  size_t i;
+  json_t *v;
+
+  json_array_foreach (st, i, v) {
+    json_t *syncs = json_object_get (v, "syncs");
+    json_t *last = json_array_get (syncs, json_array_size (syncs) - 1);
+    long long b = json_integer_value (json_object_get (last, "bytes_copied"));
+    if (b > most)
+      most = b;
+  }
+  return most;
+}
+
+int
+cmd_sync (struct cli *cli, int argc, char **argv)
+{
+  CLEANUP_JSON json_t *names = json_array ();
+  struct migrate_opts o = { .mode = MIGRATE_SYNC, .cancel = &cancel_flag };
+  long every = 0;
+  long long until = -1;
+  struct selection sel = { .names = names, .dry_run = &o.dry_run, .enable_cbt = &o.enable_cbt,
+                           .every = &every, .until_delta = &until };
+  int r;
+
+  r = cli_parse_selection (cli, argc, argv, &sel);
+  if (r || (r = need_vms (names)))
+    return r;
+  if (every == 0 && config_get (cli->cfg, "sync_interval"))
+    every = (long) config_get_int (cli->cfg, "sync_interval");
+  catch_signals ();
+  for (int n = 1; ; n++) {
+    r = migrate_vms (cli->cfg, names, &o);
+    if (r || o.dry_run || (every <= 0 && until < 0))
+      return r;
+    if (until >= 0 && last_delta (cli->cfg, names) < until) {
+      log_info ("sync %d copied less than %lld bytes: stopping (run ferry cutover)", n, until);
+      return 0;
+    }
+    if (every <= 0)
+      every = 60;
+    log_info ("next sync in %ld s (Ctrl-C stops)", every);
+    for (long t = 0; t < every * 10; t++) {
+      struct timespec ts = { 0, 100 * 1000000L };
+      if (atomic_load (&cancel_flag))
+        return FERRY_EXIT_INTERRUPTED;
+      nanosleep (&ts, NULL);
+    }
+  }
+}
+
+int
+cmd_cutover (struct cli *cli, int argc, char **argv)
+{
+  CLEANUP_JSON json_t *names = json_array ();
+  struct migrate_opts o = { .mode = MIGRATE_CUTOVER, .cancel = &cancel_flag };
+  struct selection sel = { .names = names, .dry_run = &o.dry_run, .enable_cbt = &o.enable_cbt };
+  int r;
+
+  r = cli_parse_selection (cli, argc, argv, &sel);
+  if (r || (r = need_vms (names)))
+    return r;
+  catch_signals ();
+  return migrate_vms (cli->cfg, names, &o);
+}
+
+int
+cmd_rollback (struct cli *cli, int argc, char **argv)
+{
+  CLEANUP_JSON json_t *names = json_array ();
+  CLEANUP_JSON json_t *all = NULL;
+  CLEANUP_JSON json_t *vms = NULL;
+  struct selection sel = { .names = names };
+  struct inventory_opts io = { .max_disks = 25 };
+  struct vsphere *vs = NULL;
+  int r, missing = 0;
+  size_t i;
+  json_t *vm;
+
+  r = cli_parse_selection (cli, argc, argv, &sel);
+  if (r || (r = need_vms (names)))
+    return r;
+  /* The destination first: never two copies of a VM running at once. */
+  r = migrate_teardown (cli->cfg, names);
+  if (r)
+    return r;
+  r = vs_connect_config (cli->cfg, &vs);
+  if (r)
+    return r;
+  io.datacenter = config_get_string (cli->cfg, "vcenter_datacenter");
+  all = inventory_discover (vs, &io);
+  vms = all ? inventory_select (all, names, &missing) : NULL;
+  json_array_foreach (vms, i, vm) {
+    const char *name = json_string_value (json_object_get (vm, "name"));
+    const char *moref = json_string_value (json_object_get (vm, "moref"));
+    CLEANUP_FREE char *ps = vm_power_state (vs, moref);
+    if (ps && strcmp (ps, "poweredOff") == 0) {
+      if (vm_power_on (vs, moref, name) == 0)
+        log_info ("VM %s: powered on again on VMware", name);
+      else
+        r = FERRY_EXIT_SOURCE;
+    }
+  }
+  vs_disconnect (vs);
+  return all == NULL ? FERRY_EXIT_SOURCE : missing ? FERRY_EXIT_FAILED : r;
 }
 
 int
@@ -105,11 +275,12 @@ cmd_status (struct cli *cli, int argc, char **argv)
   CLEANUP_JSON json_t *names = json_array ();
   CLEANUP_JSON json_t *st = NULL;
   const char *format = "table";
+  struct selection sel = { .names = names, .format = &format };
   size_t i;
   json_t *v;
   int r;
 
-  r = cli_parse_selection (cli, argc, argv, names, NULL, &format);
+  r = cli_parse_selection (cli, argc, argv, &sel);
   if (r)
     return r;
   if (strcmp (format, "table") && strcmp (format, "json")) {
@@ -122,13 +293,18 @@ cmd_status (struct cli *cli, int argc, char **argv)
     if (s) puts (s);
     return 0;
   }
-  printf ("%-28s %-18s %14s %9s %-38s %s\n", "VM", "PHASE", "COPIED", "SECONDS", "SERVER", "ERROR");
+  printf ("%-24s %-14s %14s %6s %10s %-38s %s\n", "VM", "PHASE", "COPIED", "SYNCS",
+          "DOWNTIME", "SERVER", "ERROR");
   json_array_foreach (st, i, v) {
-    const json_t *dur = json_object_get (v, "durations");
-    printf ("%-28s %-18s %14lld %9.1f %-38s %s\n", json_string_value (json_object_get (v, "name")),
+    char down[32] = "-";
+    if (json_object_get (v, "downtime_s"))
+      snprintf (down, sizeof down, "%.0f s", json_number_value (json_object_get (v, "downtime_s")));
+    else if (json_object_get (v, "predicted_downtime_s"))
+      snprintf (down, sizeof down, "~%.0f s", json_number_value (json_object_get (v, "predicted_downtime_s")));
+    printf ("%-24s %-14s %14lld %6zu %10s %-38s %s\n", json_string_value (json_object_get (v, "name")),
             json_string_value (json_object_get (v, "phase")),
             (long long) json_integer_value (json_object_get (v, "bytes_copied")),
-            json_number_value (json_object_get (dur, "total_s")),
+            json_array_size (json_object_get (v, "syncs")), down,
             json_string_value (json_object_get (json_object_get (v, "server"), "id")) ?: "-",
             json_string_value (json_object_get (v, "error")) ?: "");
   }
@@ -139,9 +315,10 @@ int
 cmd_teardown (struct cli *cli, int argc, char **argv)
 {
   CLEANUP_JSON json_t *names = json_array ();
-  int r = cli_parse_selection (cli, argc, argv, names, NULL, NULL);
+  struct selection sel = { .names = names };
+  int r = cli_parse_selection (cli, argc, argv, &sel);
 
-  if (r)
+  if (r || (r = need_vms (names)))
     return r;
   return migrate_teardown (cli->cfg, names);
 }

@@ -54,13 +54,24 @@ const struct command commands[] = {
     "ferry migrate [-e @FILE]... [--vm NAME]... [--dry-run]",
     SELECT_HELP
     "      --dry-run            show the plan per VM, change nothing\n" },
-  { "sync", NULL,
+  { "sync", cmd_sync,
     "Warm migration: copy the blocks changed since the last sync (CBT), VM running",
-    "ferry sync [-e @FILE]... [--vm NAME]...",
-    SELECT_HELP },
-  { "cutover", NULL,
+    "ferry sync [-e @FILE]... [--vm NAME]... [--enable-cbt] [--every SECONDS] "
+    "[--until-delta BYTES] [--dry-run]",
+    SELECT_HELP
+    "      --enable-cbt         turn CBT on where it is off (else: refused)\n"
+    "      --every SECONDS      keep syncing at this interval (sync_interval) until Ctrl-C\n"
+    "      --until-delta BYTES  stop when a sync copies less than this (K, M, G)\n"
+    "      --dry-run            show the plan, change nothing\n" },
+  { "cutover", cmd_cutover,
     "Warm migration: shut down, last sync, convert, create the instance",
-    "ferry cutover [-e @FILE]... [--vm NAME]...",
+    "ferry cutover [-e @FILE]... [--vm NAME]... [--enable-cbt]",
+    SELECT_HELP
+    "The guest is shut down (shutdown_timeout, then power-off if force_power_off)\n"
+    "before the final snapshot; the downtime is measured until the server is ACTIVE.\n" },
+  { "rollback", cmd_rollback,
+    "Undo a migration: delete the destination, power the VMware VM back on",
+    "ferry rollback [-e @FILE]... [--vm NAME]...",
     SELECT_HELP },
   { "status", cmd_status,
     "Show each VM's migration phase, bytes copied, syncs and resources created",

@@ -373,7 +373,12 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
     CURL *cu = h->curl;
 
     curl_easy_reset (cu);
-    curl_easy_setopt (cu, CURLOPT_COOKIEFILE, "");   /* keep the engine on */
+    /* Keep the cookie engine on (the jar outlives the reset).  Not with
+     * CURLOPT_COOKIEFILE "": libcurl 7.88 keeps that file list in the
+     * options and loses it, a leak, at each reset.  A cookie for a domain
+     * that does not exist turns the engine on and is never sent. */
+    curl_easy_setopt (cu, CURLOPT_COOKIELIST,
+                      "Set-Cookie: ferry_cookie_engine=on; domain=ferry.invalid");
     curl_easy_setopt (cu, CURLOPT_URL, req->url);
     curl_easy_setopt (cu, CURLOPT_CUSTOMREQUEST, req->method);
     if (strcmp (req->method, "HEAD") == 0)

@@ -287,7 +287,8 @@ progress_cb (void *opaque, const struct copy_progress *p)
 
 static int
 copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *disk,
-           const char *snap, const json_t *snapdisk, const char *device, double *copy_s)
+           const char *snap, const json_t *snapdisk, const char *device, double *copy_s,
+           json_t *pass)
 {
   const char *vmname = json_string_value (json_object_get (vm, "name"));
   long long key = json_integer_value (json_object_get (disk, "key"));
@@ -315,16 +316,61 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
   if (r)
     return r;
 
-  /* With CBT, only the allocated areas need copying. */
-  if (json_is_true (json_object_get (vm, "cbt_enabled"))) {
+  if (c->o->mode == MIGRATE_COLD) {
+    /* With CBT, only the allocated areas need copying. */
+    if (json_is_true (json_object_get (vm, "cbt_enabled"))) {
+      char *fault = NULL;
+      areas = vm_changed_areas (c->vs, json_string_value (json_object_get (vm, "moref")), snap,
+                                (int) key, cap, "*", &fault);
+      if (areas == NULL) {
+        log_warn ("%s: CBT gave no allocated areas (%s): copying the whole disk", what,
+                  fault ? fault : "no answer");
+        free (fault);
+      }
+    }
+  }
+  else {
+    /* Warm: the areas changed since the change id recorded by the last
+     * sync; the first sync (or a disk whose change id is no longer valid:
+     * CBT reset, disk resized) takes every allocated area. */
+    const char *prev = json_string_value (json_object_get (rec, "change_id"));
     char *fault = NULL;
+    bool full = prev == NULL;
     areas = vm_changed_areas (c->vs, json_string_value (json_object_get (vm, "moref")), snap,
-                              (int) key, cap, "*", &fault);
-    if (areas == NULL) {
-      log_warn ("%s: CBT gave no allocated areas (%s): copying the whole disk", what,
+                              (int) key, cap, prev ? prev : "*", &fault);
+    if (areas == NULL && prev) {
+      log_warn ("%s: change id '%s' is no longer valid (%s: CBT was reset or the disk "
+                "resized): syncing all its allocated areas again", what, prev,
                 fault ? fault : "no answer");
       free (fault);
+      fault = NULL;
+      full = true;
+      areas = vm_changed_areas (c->vs, json_string_value (json_object_get (vm, "moref")), snap,
+                                (int) key, cap, "*", &fault);
     }
+    if (areas == NULL) {
+      log_error ("%s: CBT answered no changed areas (%s): a warm migration can't know what "
+                 "changed; check that CBT is on (ferry check --warm)", what,
+                 fault ? fault : "no answer");
+      free (fault);
+      disk_source_plan_free (&plan);
+      return FERRY_EXIT_SOURCE;
+    }
+    free (fault);
+    json_object_set_new (pass, "full", json_boolean (full));
+  }
+  {
+    uint64_t changed = 0;
+    size_t i;
+    json_t *a;
+    json_array_foreach (areas, i, a)
+      changed += json_integer_value (json_object_get (a, "length"));
+    json_object_set_new (pass, "bytes_changed", json_integer ((json_int_t) (areas ? changed : cap)));
+  }
+  if (areas && json_array_size (areas) == 0) {
+    log_info ("%s: nothing changed", what);
+    disk_source_plan_free (&plan);
+    goto copied;
   }
   if (areas) {
     size_t i;
@@ -371,6 +417,8 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
   free (ranges);
   disk_source_plan_free (&plan);
   *copy_s += cs.seconds;
+  json_object_set_new (pass, "bytes_copied", json_integer ((json_int_t) cs.bytes_written));
+  json_object_set_new (pass, "seconds", json_real (cs.seconds));
   if (r == 0) {
     json_object_set_new (rec, "copied", json_true ());
     json_object_set_new (rec, "bytes_copied", json_integer ((json_int_t) cs.bytes_written));
@@ -383,7 +431,25 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
     unlink (ckpt);
     unlink (srclog);
   }
-  return r;
+  if (r)
+    return r;
+ copied:
+  json_object_set_new (rec, "copied", json_true ());
+  if (c->o->mode != MIGRATE_COLD) {
+    /* The new baseline: only now that the data is on the volume. */
+    const char *cid = json_string_value (json_object_get (snapdisk, "change_id"));
+    CLEANUP_JSON json_t *md = json_pack ("{s:s}", "changeID", cid ? cid : "");
+    if (cid == NULL) {
+      log_error ("%s: the snapshot gives the disk no change id: CBT is off for it", what);
+      return FERRY_EXIT_SOURCE;
+    }
+    json_object_set_new (rec, "change_id", json_string (cid));
+    json_object_set_new (pass, "change_id", json_string (cid));
+    if (os_volume_merge_metadata (c->os, json_string_value (json_object_get (rec, "id")), md) == -1)
+      return FERRY_EXIT_DEST;
+  }
+  state_save (st);
+  return 0;
 }
 
 /* ---- ports and server ---- */
@@ -565,6 +631,89 @@ ensure_server (struct ctx *c, struct vm_state *st, const json_t *vm, const json_
   return 0;
 }
 
+/* ---- warm: sync records and the downtime prediction ---- */
+
+/* Append this pass to "syncs" (per disk: change id, bytes changed and
+ * copied, seconds), and predict the cutover's downtime from the measured
+ * change rate and copy throughput. */
+static void
+record_sync (struct ctx *c, struct vm_state *st, const char *vmname, const char *started,
+             double duration)
+{
+  json_t *syncs = json_object_get (st->j, "syncs");
+  json_t *pass = state_obj (st, "pass");
+  json_t *rec, *prev;
+  long long changed = 0, copied = 0, allocated = 0;
+  double secs = 0, rate = 0, tput = 0, predicted, cold;
+  const char *k;
+  json_t *v;
+  struct tm tm_now, tm_prev;
+
+  if (!json_is_array (syncs)) {
+    syncs = json_array ();
+    json_object_set_new (st->j, "syncs", syncs);
+  }
+  json_object_foreach (pass, k, v) {
+    changed += json_integer_value (json_object_get (v, "bytes_changed"));
+    copied += json_integer_value (json_object_get (v, "bytes_copied"));
+    secs += json_number_value (json_object_get (v, "seconds"));
+  }
+  json_object_foreach (state_obj (st, "volumes"), k, v)
+    allocated += json_integer_value (json_object_get (v, "bytes_total"));
+  prev = json_array_get (syncs, json_array_size (syncs) - 1);
+  rec = json_pack ("{s:s, s:s, s:f, s:I, s:I, s:f, s:O}", "started", started,
+                   "kind", c->o->mode == MIGRATE_CUTOVER ? "cutover" : "sync",
+                   "duration_s", duration, "bytes_changed", (json_int_t) changed,
+                   "bytes_copied", (json_int_t) copied, "copy_seconds", secs, "disks", pass);
+  /* Change rate: what changed since the previous pass, over the time between them. */
+  memset (&tm_now, 0, sizeof tm_now);
+  memset (&tm_prev, 0, sizeof tm_prev);
+  if (prev && strptime (started, "%Y-%m-%dT%H:%M:%SZ", &tm_now)
+      && strptime (json_string_value (json_object_get (prev, "started")) ?: "",
+                   "%Y-%m-%dT%H:%M:%SZ", &tm_prev)) {
+    double interval = difftime (timegm (&tm_now), timegm (&tm_prev));
+    if (interval > 0) {
+      rate = changed / interval;
+      json_object_set_new (rec, "change_rate_bps", json_real (rate));
+      json_object_set_new (rec, "interval_s", json_real (interval));
+    }
+  }
+  json_array_append_new (syncs, rec);
+  json_object_del (st->j, "pass");
+  /* Throughput: the best measured over the syncs that copied something. */
+  {
+    size_t i;
+    json_t *s;
+    json_array_foreach (syncs, i, s) {
+      double cs = json_number_value (json_object_get (s, "copy_seconds"));
+      double bc = json_integer_value (json_object_get (s, "bytes_copied"));
+      if (cs > 0.5 && bc / cs > tput)
+        tput = bc / cs;
+    }
+  }
+  if (tput <= 0)
+    tput = 50e6;
+  {
+    double overhead = duration - secs;        /* snapshot, attach, detach: measured */
+    double interval = json_number_value (json_object_get (rec, "interval_s"));
+    double conv = config_get_bool (c->cfg, "skip_conversion") ? 0 : 180;
+    double shutdown = 30, instance = 30;
+    if (interval <= 0)
+      interval = 3600;
+    predicted = shutdown + rate * interval / tput + overhead + conv + instance;
+    cold = shutdown + allocated / tput + overhead + conv + instance;
+  }
+  json_object_set_new (st->j, "predicted_downtime_s", json_real (predicted));
+  json_object_set_new (st->j, "cold_downtime_s", json_real (cold));
+  log_info ("VM %s: %s copied %lld of %lld changed bytes in %.1f s; predicted cutover "
+            "downtime %.0f s (cold: %.0f s)", vmname,
+            c->o->mode == MIGRATE_CUTOVER ? "cutover" : "sync", copied, changed, duration,
+            predicted, cold);
+  if (json_array_size (syncs) > 1 && c->o->mode == MIGRATE_SYNC && predicted >= cold)
+    log_warn ("VM %s: at this change rate a warm cutover will not beat a cold migration", vmname);
+  state_save (st);
+}
+
 /* ---- one VM ---- */
 
 static int
@@ -584,11 +733,14 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
   CLEANUP_JSON json_t *port_ids = NULL;
   CLEANUP_FREE char *snap = NULL;
   CLEANUP_FREE char *logpath = NULL;
-  double t0 = now_s (), c0 = *copy_s;
+  double t0 = now_s (), c0 = *copy_s, down_t0 = 0;
   int rc = 0;
   size_t i;
   json_t *d;
   char ts[32];
+  char sync_started[32];
+
+  state_now (sync_started, sizeof sync_started);
 
   if (state_open (&st, c->data_dir, vmname) == -1)
     return FERRY_EXIT_FAILED;
@@ -602,7 +754,8 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     bool gone = false;
     CLEANUP_JSON json_t *srv = sid ? os_server_get (c->os, sid, true, &gone) : NULL;
     if (srv) {
-      log_info ("VM %s: already migrated (server %s): nothing to do", vmname, sid);
+      log_info ("VM %s: already migrated (server %s): nothing to do%s", vmname, sid,
+                c->o->mode == MIGRATE_SYNC ? " (cut over already: no more syncs)" : "");
       goto out;
     }
     log_warn ("VM %s: was migrated, but its server is gone: migrating again", vmname);
@@ -616,6 +769,56 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     log_error ("VM %s: refused: resolve the blockers above first", vmname);
     rc = FERRY_EXIT_FAILED;
     goto out;
+  }
+
+  /* Warm migrations need CBT on the VM (hardware version 7 or later);
+   * never a silent fallback to copying stale data. */
+  if (c->o->mode != MIGRATE_COLD && !c->o->dry_run) {
+    const char *hv = json_string_value (json_object_get (vm, "hw_version"));
+    const json_t *k;
+    if (hv && strncmp (hv, "vmx-", 4) == 0 && atoi (hv + 4) < 7) {
+      log_error ("VM %s: hardware version %s has no CBT (needs vmx-07 or later): upgrade "
+                 "the VM's hardware or migrate it cold", vmname, hv);
+      rc = FERRY_EXIT_USAGE;
+      goto out;
+    }
+    if (!json_is_true (json_object_get (vm, "cbt_enabled"))) {
+      if (!c->o->enable_cbt && !config_get_bool (c->cfg, "enable_cbt")) {
+        log_error ("VM %s: CBT (Changed Block Tracking) is off, so a warm migration can't "
+                   "know what changed: run with --enable-cbt (enable_cbt: true) to turn it "
+                   "on, or migrate cold with ferry migrate", vmname);
+        rc = FERRY_EXIT_USAGE;
+        goto out;
+      }
+      if (vm_enable_cbt (c->vs, moref, vmname) == -1) {
+        rc = FERRY_EXIT_SOURCE;
+        goto out;
+      }
+    }
+    /* A disk removed from the VM since the last sync: refuse clearly. */
+    {
+      const char *key;
+      json_t *v;
+      json_object_foreach (state_obj (&st, "volumes"), key, v) {
+        bool present = false;
+        json_array_foreach (disks, i, k)
+          if (json_integer_value (json_object_get (k, "key")) == atoll (key))
+            present = true;
+        if (!present) {
+          log_error ("VM %s: disk %s was removed from the VM since the last sync (its volume "
+                     "%s is kept): put the disk back, or start over with ferry teardown",
+                     vmname, key, json_string_value (json_object_get (v, "id")));
+          rc = FERRY_EXIT_USAGE;
+          goto out;
+        }
+      }
+      json_array_foreach (disks, i, k) {
+        CLEANUP_FREE char *key2 = xasprintf ("%lld", (long long) json_integer_value (json_object_get (k, "key")));
+        if (json_object_size (state_obj (&st, "volumes")) && !json_object_get (state_obj (&st, "volumes"), key2))
+          log_warn ("VM %s: disk %s is new since the last sync: it gets a volume and a full "
+                    "sync", vmname, key2);
+      }
+    }
   }
 
   /* Plan. */
@@ -663,7 +866,8 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
   }
   json_object_set_new (st.j, "moref", json_string (moref));
   json_object_set_new (st.j, "uuid", json_incref (json_object_get (vm, "uuid")));
-  json_object_set_new (st.j, "mode", json_string ("cold"));
+  if (c->o->mode == MIGRATE_COLD || !json_object_get (st.j, "mode"))
+    json_object_set_new (st.j, "mode", json_string (c->o->mode == MIGRATE_COLD ? "cold" : "warm"));
   json_object_set_new (st.j, "flavor", json_pack ("{s:O, s:O}", "id", json_object_get (flavor, "id"),
                                                   "name", json_object_get (flavor, "name")));
   if (json_is_true (json_object_get (flavor, "created_by_ferry")))
@@ -707,7 +911,8 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
       if (!json_is_true (json_object_get (json_object_get (state_obj (&st, "volumes"), k), "copied")))
         all_copied = false;
     }
-    if (all_copied && json_is_true (json_object_get (st.j, "converted_or_skipped")))
+    if (all_copied && json_is_true (json_object_get (st.j, "converted_or_skipped"))
+        && c->o->mode != MIGRATE_SYNC)
       goto instance;
   }
 
@@ -718,8 +923,29 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     goto out;
   }
 
+  /* Cutover: the guest is stopped before the final snapshot, so no write
+   * can come after it (the reference snapshots a running Linux guest and
+   * loses what it writes until the shutdown). */
+  if (c->o->mode == MIGRATE_CUTOVER) {
+    down_t0 = now_s ();
+    if (vm_shutdown (c->vs, moref, vmname, (int) config_get_int (c->cfg, "shutdown_timeout"),
+                     config_get_bool (c->cfg, "force_power_off")) == -1) {
+      rc = FERRY_EXIT_SOURCE;
+      goto out;
+    }
+    {
+      CLEANUP_FREE char *ps = vm_power_state (c->vs, moref);
+      if (ps == NULL || strcmp (ps, "poweredOff") != 0) {
+        log_error ("VM %s: still %s: the final snapshot must be of a stopped VM", vmname,
+                   ps ? ps : "in an unknown power state");
+        rc = FERRY_EXIT_SOURCE;
+        goto out;
+      }
+    }
+    json_object_set_new (st.j, "source_powered_off", json_string (state_now (ts, sizeof ts)));
+  }
   /* Shut down first when asked (a truly cold, consistent copy). */
-  {
+  if (c->o->mode == MIGRATE_COLD) {
     CLEANUP_FREE char *ps = vm_power_state (c->vs, moref);
     if (ps && strcmp (ps, "poweredOff") != 0) {
       if (config_get_bool (c->cfg, "shutdown")) {
@@ -758,7 +984,18 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     }
     if (snap == NULL) {
       CLEANUP_FREE char *sname = xasprintf (SNAP_PREFIX "%ld", (long) time (NULL));
-      if (earlier && !off) {
+      if (c->o->mode != MIGRATE_COLD) {
+        /* A new warm pass: every disk gets the delta since its change id. */
+        const char *k;
+        json_t *v;
+        json_object_foreach (state_obj (&st, "volumes"), k, v) {
+          CLEANUP_FREE char *ck = xasprintf ("%s/disk-%s.checkpoint", st.dir, k);
+          json_object_set_new (v, "copied", json_false ());
+          unlink (ck);
+        }
+        json_object_del (st.j, "pass");
+      }
+      else if (earlier && !off) {
         const char *k;
         json_t *v;
         json_object_foreach (state_obj (&st, "volumes"), k, v) {
@@ -811,9 +1048,35 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
       log_info ("%s: already copied", what);
       continue;
     }
-    rc = copy_disk (c, &st, vm, d, snap, json_object_get (snapdisks, k), dev, copy_s);
+    {
+      json_t *pass = json_object_get (state_obj (&st, "pass"), k);
+      if (pass == NULL) {
+        pass = json_object ();
+        json_object_set_new (state_obj (&st, "pass"), k, pass);
+      }
+      rc = copy_disk (c, &st, vm, d, snap, json_object_get (snapdisks, k), dev, copy_s, pass);
+    }
     if (rc)
       goto out;
+  }
+
+  if (c->o->mode == MIGRATE_SYNC) {
+    json_array_foreach (vol_ids, i, d) {
+      CLEANUP_FREE char *what = xasprintf ("VM %s", vmname);
+      if (detach_volume (c->os, c->conv_host, json_string_value (d), what) == -1) {
+        rc = FERRY_EXIT_DEST;
+        goto out;
+      }
+    }
+    json_array_clear (attached);
+    if (vm_snapshot_remove (c->vs, snap, vmname) == 0) {
+      free (snap);
+      snap = NULL;
+      json_object_del (st.j, "snapshot");
+    }
+    record_sync (c, &st, vmname, sync_started, now_s () - t0);
+    state_phase (&st, "synced");
+    goto out;
   }
 
   /* Conversion, on the attached volumes. */
@@ -886,10 +1149,17 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     }
     *api_s += now_s () - a0;
   }
+  if (c->o->mode == MIGRATE_CUTOVER) {
+    record_sync (c, &st, vmname, sync_started, now_s () - t0);
+    json_object_set_new (st.j, "downtime_s", json_real (now_s () - down_t0));
+    log_info ("VM %s: cutover downtime %.1f s (from shutdown to the server ACTIVE)", vmname,
+              now_s () - down_t0);
+  }
   json_object_set_new (st.j, "finished", json_string (state_now (ts, sizeof ts)));
   json_object_set_new (st.j, "durations", json_pack ("{s:f, s:f}", "total_s", now_s () - t0,
                                                      "copy_s", *copy_s - c0));
   json_object_del (st.j, "error");
+  json_object_del (st.j, "pass");
   state_phase (&st, "done");
   log_info ("VM %s: migrated in %.1f s (copy %.1f s): server %s", vmname, now_s () - t0,
             *copy_s - c0, json_string_value (json_object_get (state_obj (&st, "server"), "id"))

@@ -20,7 +20,15 @@
 #include <jansson.h>
 #include "config/config.h"
 
+enum migrate_mode {
+  MIGRATE_COLD,               /* ferry migrate: one pass, then the instance */
+  MIGRATE_SYNC,               /* ferry sync: copy what changed (CBT), VM running */
+  MIGRATE_CUTOVER,            /* ferry cutover: shut down, last delta, instance */
+};
+
 struct migrate_opts {
+  enum migrate_mode mode;
+  bool enable_cbt;            /* warm: turn CBT on where it is off */
   bool dry_run;               /* print the plan per VM, change nothing */
   atomic_bool *cancel;        /* set by SIGINT/SIGTERM */
 };

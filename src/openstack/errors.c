@@ -137,6 +137,10 @@ os_quota_explain (long status, const char *message)
     return NULL;
   if (status != 413 && status != 403 && status != 409 && status != 400)
     return NULL;
+  /* A refusal for being over a quota, not e.g. an invalid quota setting. */
+  if (status != 413 && !strcasestr (message, "exceed") && !strcasestr (message, "overquota")
+      && !strcasestr (message, "over quota"))
+    return NULL;
 
   /* Nova: "Quota exceeded for cores: Requested 4, but already used 0 of 1 cores"
    * Cinder: "Requested volume or snapshot exceeds allowed gigabytes quota.

@@ -246,7 +246,9 @@ os_authenticate (struct os_client *c)
   struct http_response resp = { 0 };
   static const char *const hdrs[] = { "Content-Type: application/json",
     "Accept: application/json", NULL };
-  struct http_request req = { .method = "POST", .headers = hdrs, .what = "Keystone authentication" };
+  /* Asking for a token again is harmless: resend after a lost answer. */
+  struct http_request req = { .method = "POST", .headers = hdrs, .idempotent = true,
+                              .what = "Keystone authentication" };
   const json_t *token;
 
   if (body == NULL)

@@ -31,8 +31,8 @@ set_quota () {
     esac
     old=$(as_admin request GET "$svc" "$path" 2>/dev/null | jq -er ".$wrap.\"$key\"")
     quota_restore="$quota_restore $svc:$key:$old"
-    as_admin request PUT "$svc" "$path" "{\"$wrap\": {\"$key\": $val}}" >/dev/null 2>&1 ||
-        fail "cannot set the $svc quota $key to $val"
+    as_admin request PUT "$svc" "$path" "{\"$wrap\": {\"$key\": $val}}" >/dev/null 2>"$TMP/quota.err" || { cat "$TMP/quota.err" >&2;
+        fail "cannot set the $svc quota $key to $val"; }
 }
 restore_quotas () {
     for q in $quota_restore; do

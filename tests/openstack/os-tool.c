@@ -221,11 +221,11 @@ cmd_boot (struct os_client *c, char **a)
     rc = FAIL;
   if (pid && os_port_delete (c, pid) == -1)
     rc = FAIL;
-  if (os_volume_wait (c, vid, "available", 60) == NULL)
-    rc = FAIL;
-  else {
-    json_t *tmp = os_volume_get (c, vid, false, NULL);   /* exercise get */
-    json_decref (tmp);
+  {
+    json_t *avail = os_volume_wait (c, vid, "available", 60);
+    if (avail == NULL)
+      rc = FAIL;
+    json_decref (avail);
   }
   if (os_volume_delete (c, vid) == -1 || os_volume_wait_gone (c, vid, 60) == -1)
     rc = FAIL;
