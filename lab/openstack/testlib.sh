@@ -1,7 +1,7 @@
 # Helpers for tests/lab/openstack-*.sh (bash). Source from the repo root:
 #   . lab/openstack/testlib.sh
 # Assumes the lab is up. Talks to the REST APIs with curl + jq.
-set -euo pipefail
+set -Eeuo pipefail
 
 eval "$(lab/openstack/os-lab env)"
 LAB_JSON=$FERRY_LAB_OS_JSON
@@ -10,7 +10,7 @@ T_NAME=$(basename "$0" .sh)
 T_TMP=$(mktemp -d)
 T_CLEANUP=()
 
-fail() { echo "FAIL: $T_NAME: $*" >&2; exit 1; }
+fail() { echo "FAIL: $T_NAME: $*" >&2; T_FAILED=1; exit 1; }
 info() { echo "$T_NAME: $*" >&2; }
 lj() { jq -er "$1" "$LAB_JSON"; }
 
@@ -24,10 +24,15 @@ _t_exit() {
         (eval "${T_CLEANUP[$i]}") >/dev/null 2>&1
     done
     rm -rf "$T_TMP"
-    [ $rc -eq 0 ] && echo "PASS: $T_NAME" >&2
+    if [ $rc -eq 0 ]; then
+        echo "PASS: $T_NAME" >&2
+    elif [ -z "${T_FAILED:-}" ]; then
+        echo "FAIL: $T_NAME: command failed (exit $rc) at line ${T_LINE:-?}: ${T_CMD:-?}" >&2
+    fi
     exit $rc
 }
 trap _t_exit EXIT
+trap 'T_LINE=$LINENO T_CMD=$BASH_COMMAND' ERR
 
 # os_login USER PASSWORD PROJECT: sets TOKEN, CATALOG (file); returns HTTP code in AUTH_CODE
 os_login() {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "migrate/checks.h"
+#include "migrate/plan.h"
 #include "openstack/openstack.h"
 #include "openstack/resources.h"
 #include "config/clouds.h"
@@ -129,7 +130,7 @@ check_flavors (const struct config *cfg, struct os_client *c, const json_t *vms,
   json_array_foreach (vms, i, vm) {
     long long cpu = json_integer_value (json_object_get (vm, "num_cpu"));
     long long ram = json_integer_value (json_object_get (vm, "memory_mb"));
-    const json_t *f = os_flavor_fit (flavors, (int) cpu, ram);
+    const json_t *f = plan_pick_flavor (flavors, cpu, ram);
     if (f == NULL)
       check_row (rows, "os-flavor", jstr (vm, "name"), "fail",
                  "no flavor has at least %lld vCPU and %lld MiB (of %zu visible): create one "

@@ -61,28 +61,6 @@ os_flavor_create (struct os_client *c, const char *name, int vcpus, long long ra
   return member (os_call (c, &call, NULL), "flavor");
 }
 
-const json_t *
-os_flavor_fit (const json_t *flavors, int vcpus, long long ram_mb)
-{
-  const json_t *best = NULL, *f;
-  long long best_cpu = 0, best_ram = 0;
-  size_t i;
-
-  json_array_foreach (flavors, i, f) {
-    long long fc = json_integer_value (json_object_get (f, "vcpus"));
-    long long fr = json_integer_value (json_object_get (f, "ram"));
-    if (fc < vcpus || fr < ram_mb)
-      continue;
-    if (best == NULL || fc - vcpus < best_cpu - vcpus
-        || (fc == best_cpu && fr < best_ram)) {
-      best = f;
-      best_cpu = fc;
-      best_ram = fr;
-    }
-  }
-  return best;
-}
-
 /* Standard base64, malloc'd. */
 static char *
 base64 (const char *s)

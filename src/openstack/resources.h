@@ -62,9 +62,6 @@ json_t *os_flavor_list (struct os_client *c);   /* details, extra specs not incl
 json_t *os_flavor_get (struct os_client *c, const char *id, bool quiet_404, bool *gone);
 json_t *os_flavor_create (struct os_client *c, const char *name, int vcpus, long long ram_mb,
                           long long disk_gb, bool is_public);
-/* The smallest flavor with at least vcpus and ram_mb (least waste: fewest
- * extra vCPUs, then MiB), borrowed from flavors, or NULL. */
-const json_t *os_flavor_fit (const json_t *flavors, int vcpus, long long ram_mb);
 
 struct os_server_spec {
   const char *name;

@@ -25,7 +25,7 @@ at_exit api DELETE "$NET_URL/v2.0/ports/$port"
 API_HEADERS=(-H "OpenStack-API-Version: compute 2.67")
 WHAT="create server" api POST "$COMPUTE_URL/servers" "$(jq -n --arg v "$vid" --arg p "$port" \
     --arg f "$(lj '.flavors["lab.small"]')" --arg k "$(lj .keypair.name)" --arg sg "$(lj .security_group.name)" \
-    '{server: {name: "lab-test-bfv", flavorRef: $f, key_name: $k,
+    '{server: {name: "lab-test-bfv", flavorRef: $f, key_name: $k, security_groups: [{name: $sg}],
                networks: [{port: $p}],
                block_device_mapping_v2: [{boot_index: 0, uuid: $v, source_type: "volume",
                                           destination_type: "volume", delete_on_termination: false}]}}')" \

@@ -34,9 +34,11 @@ clean_vm lab-windows
 # A quota too small (set by the admin, restored after): exit 4 naming the quota.
 pid=$(jq -r .project.id "$FERRY_LAB_DIR/openstack/lab.json")
 old=$("$OSAPI" --admin GET volumev3 "/os-quota-sets/$pid" | jq .quota_set.gigabytes)
+# Cinder refuses a limit below the usage: the usage itself leaves no room.
+used=$("$OSAPI" --admin GET volumev3 "/os-quota-sets/$pid?usage=true" | jq .quota_set.gigabytes.in_use)
 restore () { "$OSAPI" --admin PUT volumev3 "/os-quota-sets/$pid" "{\"quota_set\": {\"gigabytes\": $old}}" > /dev/null; }
 on_exit restore
-"$OSAPI" --admin PUT volumev3 "/os-quota-sets/$pid" '{"quota_set": {"gigabytes": 0}}' > /dev/null
+"$OSAPI" --admin PUT volumev3 "/os-quota-sets/$pid" "{\"quota_set\": {\"gigabytes\": $used}}" > /dev/null
 # shellcheck disable=SC2086
 run_ferry 4 migrate $E
 expect_in "$TMP/err" "[Qq]uota"

@@ -23,6 +23,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "migrate/plan.h"
 
 #define FAIL 4
 
@@ -398,7 +399,7 @@ main (int argc, char **argv)
     CLEANUP_JSON json_t *fl = os_flavor_list (c);
     NEED (2);
     if (fl) {
-      const json_t *f = os_flavor_fit (fl, atoi (argv[i]), atoll (argv[i + 1]));
+      const json_t *f = plan_pick_flavor (fl, atoll (argv[i]), atoll (argv[i + 1]));
       r = f ? json_incref ((json_t *) f) : json_null ();
     }
   }
