@@ -182,9 +182,15 @@ migrate_teardown (const struct config *cfg, const json_t *names)
           log_info ("VM %s: flavor %s deleted", vm, json_string_value (json_object_get (fl, "name")));
       }
     }
-    json_object_set_new (st.j, "phase", json_string (ok ? "torn down" : "teardown incomplete"));
-    json_object_del (st.j, "converted_or_skipped");
-    json_object_del (st.j, "finished");
+    if (ok) {
+      /* Start over from nothing: a new migration of this VM is a new one. */
+      char now[32];
+      json_decref (st.j);
+      st.j = json_pack ("{s:s, s:s, s:s}", "vm", vm, "phase", "torn down",
+                        "torn_down", state_now (now, sizeof now));
+    }
+    else
+      json_object_set_new (st.j, "phase", json_string ("teardown incomplete"));
     state_save (&st);
     state_close (&st);
     if (!ok)

@@ -12,6 +12,10 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
 	"io"
 	"log"
 	"net/http"
@@ -129,6 +133,7 @@ func (l *lab) afterSnapshot(vmRef, task types.ManagedObjectReference) {
 	if snap.Value == "" {
 		return
 	}
+	l.logSnapshot(vmRef, snap)
 	if err := l.cbtSnapshot(vmRef, snap); err != nil {
 		log.Printf("cbt: snapshot %s of %s: %v", snap.Value, vmRef.Value, err)
 	}
@@ -178,6 +183,29 @@ func (l *lab) fixSnapshotLayout(ref types.ManagedObjectReference) {
 			}
 		}
 	})
+}
+
+// logSnapshot appends "<time> <vm> <snapshot> <power state>" to
+// <state>/snapshots.log: what the VM's power state was when each snapshot was
+// taken, for tests of a cutover's order (the VM must be off before its final
+// snapshot).
+func (l *lab) logSnapshot(vmRef, snap types.ManagedObjectReference) {
+	vm, ok := simulator.Map.Get(vmRef).(*simulator.VirtualMachine)
+	if !ok {
+		return
+	}
+	var name string
+	var state types.VirtualMachinePowerState
+	simulator.Map.WithLock(vm, func() {
+		name = vm.Name
+		state = vm.Runtime.PowerState
+	})
+	f, err := os.OpenFile(filepath.Join(l.state, "snapshots.log"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "%s %s %s %s\n", time.Now().UTC().Format(time.RFC3339Nano), name, snap.Value, state)
 }
 
 var _ mo.Reference = (*vmExt)(nil)
