@@ -18,18 +18,20 @@ trap _run_cleanup EXIT INT TERM
 
 fail () { echo "FAIL: $TEST_NAME: $*" >&2; exit 1; }
 
-# run_ferry EXPECTED_EXIT ARGS...: runs ferry, stdout in $TMP/out, stderr in $TMP/err.
-run_ferry () {
+# run_cmd EXPECTED_EXIT PROGRAM ARGS...: stdout in $TMP/out, stderr in $TMP/err;
+# fails the test (showing both) if the exit status is not the expected one.
+run_cmd () {
     want=$1; shift
     set +e
-    "$FERRY" "$@" >"$TMP/out" 2>"$TMP/err"
+    "$@" >"$TMP/out" 2>"$TMP/err"
     got=$?
     set -e
     if [ "$got" != "$want" ]; then
         echo "--- stdout"; cat "$TMP/out"; echo "--- stderr"; cat "$TMP/err"
-        fail "ferry $* exited $got, expected $want"
+        fail "$(basename "$1") $(shift; echo "$*") exited $got, expected $want"
     fi
 }
+run_ferry () { want=$1; shift; run_cmd "$want" "$FERRY" "$@"; }
 
 # expect_in FILE PATTERN (grep -E)
 expect_in () { grep -Eq -- "$2" "$1" || { cat "$1"; fail "'$2' not in $(basename "$1")"; }; }

@@ -337,13 +337,6 @@ advice (CURLcode c)
   }
 }
 
-static void
-sleep_ms (long ms)
-{
-  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-  while (nanosleep (&ts, &ts) == -1 && errno == EINTR)
-    ;
-}
 
 int
 http_request (struct http *h, const struct http_request *req, struct http_response *resp)

@@ -127,3 +127,34 @@ log_msg (enum log_level l, const char *fmt, ...)
   log_vmsg (l, fmt, ap);
   va_end (ap);
 }
+
+void
+log_file_tail (const char *path, int lines, const char *prefix)
+{
+  FILE *fp = path ? fopen (path, "r") : NULL;
+  char **ring;
+  char *line = NULL;
+  size_t cap = 0;
+  int n = 0;
+
+  if (fp == NULL || lines <= 0)
+    goto out;
+  ring = calloc (lines, sizeof *ring);
+  if (ring == NULL)
+    goto out;
+  while (getline (&line, &cap, fp) != -1) {
+    line[strcspn (line, "\n")] = '\0';
+    free (ring[n % lines]);
+    ring[n % lines] = strdup (line);
+    n++;
+  }
+  for (int i = n > lines ? n - lines : 0; i < n; i++)
+    log_error ("%s: %s", prefix, ring[i % lines] ? ring[i % lines] : "");
+  for (int i = 0; i < lines; i++)
+    free (ring[i]);
+  free (ring);
+ out:
+  free (line);
+  if (fp)
+    fclose (fp);
+}

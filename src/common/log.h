@@ -31,6 +31,10 @@ void log_msg (enum log_level level, const char *fmt, ...)
 void log_vmsg (enum log_level level, const char *fmt, va_list ap)
   __attribute__ ((format (printf, 2, 0)));
 
+/* Log the last `lines` lines of a file as errors, each after "prefix: "
+ * (a child process's log when it failed). */
+void log_file_tail (const char *path, int lines, const char *prefix);
+
 #define log_error(...) log_msg (LOG_LEVEL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg (LOG_LEVEL_WARN, __VA_ARGS__)
 #define log_info(...) log_msg (LOG_LEVEL_INFO, __VA_ARGS__)

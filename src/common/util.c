@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <errno.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "common/util.h"
@@ -121,4 +122,12 @@ shell_quote (const char *s)
   *o++ = '\'';
   *o = '\0';
   return out;
+}
+
+void
+sleep_ms (long ms)
+{
+  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+  while (nanosleep (&ts, &ts) == -1 && errno == EINTR)
+    ;
 }

@@ -18,6 +18,9 @@ char *xasprintf (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
 /* mkdir -p with the given mode for created directories. */
 int mkdir_p (const char *path, unsigned mode);
 
+/* Sleep ms milliseconds (restarted after signals). */
+void sleep_ms (long ms);
+
 /* Shell-quote s for showing a command line to a human. */
 char *shell_quote (const char *s);
 

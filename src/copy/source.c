@@ -222,29 +222,6 @@ socket_answers (const char *path)
   return r;
 }
 
-static void
-log_tail (const char *path, const char *what)
-{
-  FILE *fp = path ? fopen (path, "r") : NULL;
-  char line[1024];
-  char *lines[8] = { 0 };
-  int n = 0;
-
-  if (fp == NULL)
-    return;
-  while (fgets (line, sizeof line, fp)) {
-    line[strcspn (line, "\n")] = '\0';
-    free (lines[n % 8]);
-    lines[n % 8] = strdup (line);
-    n++;
-  }
-  fclose (fp);
-  for (int i = n > 8 ? n - 8 : 0; i < n; i++) {
-    log_error ("%s: %s", what, lines[i % 8] ? lines[i % 8] : "");
-  }
-  for (int i = 0; i < 8; i++)
-    free (lines[i]);
-}
 
 int
 disk_source_start (const struct disk_source_req *req, struct disk_source *src)
@@ -311,7 +288,7 @@ disk_source_start (const struct disk_source_req *req, struct disk_source *src)
       break;
     if (!spawn_alive (src->pid)) {
       log_error ("%s: %s exited before serving the disk; its last lines:", req->what, argv[0]);
-      log_tail (req->log_path, argv[0]);
+      log_file_tail (req->log_path, 8, argv[0]);
       src->pid = -1;
       disk_source_stop (src);
       return FERRY_EXIT_DATA;

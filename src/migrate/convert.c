@@ -65,28 +65,6 @@ domain_xml (const json_t *vm, const json_t *devices)
   return s;
 }
 
-static void
-log_tail (const char *path, const char *vm)
-{
-  FILE *fp = fopen (path, "r");
-  char line[2048];
-  char *lines[20] = { 0 };
-  int n = 0;
-
-  if (fp == NULL)
-    return;
-  while (fgets (line, sizeof line, fp)) {
-    line[strcspn (line, "\n")] = '\0';
-    free (lines[n % 20]);
-    lines[n % 20] = strdup (line);
-    n++;
-  }
-  fclose (fp);
-  for (int i = n > 20 ? n - 20 : 0; i < n; i++)
-    log_error ("VM %s: virt-v2v: %s", vm, lines[i % 20] ? lines[i % 20] : "");
-  for (int i = 0; i < 20; i++)
-    free (lines[i]);
-}
 
 int
 convert_guest (const struct config *cfg, const json_t *vm, const json_t *devices,
@@ -177,7 +155,10 @@ convert_guest (const struct config *cfg, const json_t *vm, const json_t *devices
     char buf[64];
     log_error ("VM %s: virt-v2v-in-place failed (%s); its last lines:", name,
                spawn_status_str (st, buf, sizeof buf));
-    log_tail (log_path, name);
+    {
+      CLEANUP_FREE char *prefix = xasprintf ("VM %s: virt-v2v", name);
+      log_file_tail (log_path, 20, prefix ? prefix : "virt-v2v");
+    }
   }
  out:
   if (we_used)

@@ -16,13 +16,6 @@
 /* Renew the token this long before it expires. */
 #define RENEW_AHEAD_S 300
 
-static void
-sleep_ms (long ms)
-{
-  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-  while (nanosleep (&ts, &ts) == -1 && errno == EINTR)
-    ;
-}
 
 int
 os_set_microversion (struct os_client *c, const char *service, const char *version)

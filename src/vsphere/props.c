@@ -142,13 +142,6 @@ vs_destroy_view (struct vsphere *vs, const char *view)
   json_decref (r);
 }
 
-static void
-sleep_ms (long ms)
-{
-  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-  while (nanosleep (&ts, &ts) == -1 && errno == EINTR)
-    ;
-}
 
 int
 vs_wait_task (struct vsphere *vs, const json_t *task, const char *what, json_t **result)

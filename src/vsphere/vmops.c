@@ -12,13 +12,6 @@
 #include "common/log.h"
 #include "common/util.h"
 
-static void
-sleep_ms (long ms)
-{
-  struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-  while (nanosleep (&ts, &ts) == -1 && errno == EINTR)
-    ;
-}
 
 char *
 vm_snapshot_create (struct vsphere *vs, const char *vm_moref, const char *vm_name,

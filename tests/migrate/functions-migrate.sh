@@ -13,3 +13,21 @@ volumes_of_uuid () {
     "$OSAPI" GET volumev3 "/volumes/detail?all_tenants=0" |
         jq -r --arg u "$1" '[.volumes[] | select(.metadata.ferry_vm_uuid == $u)] | length'
 }
+# volumes_match_flat VM LABEL: each of the VM's volumes (from its state)
+# equals its disk's flat file in the simulator's datastore, byte for byte.
+volumes_match_flat () {
+    _S=$(state_of "$1")
+    _V=$FERRY_LAB_DIR/vcsim/lab.json
+    _n=$(jq --arg vm "$1" '[.vms[] | select(.name == $vm) | .disks[]] | length' "$_V")
+    _i=0
+    while [ $_i -lt "$_n" ]; do
+        _key=$(jq -r --arg vm "$1" --argjson i $_i '.vms[] | select(.name == $vm) | .disks[$i].key' "$_V")
+        _flat=$(jq -r --arg vm "$1" --argjson i $_i '.vms[] | select(.name == $vm) | .disks[$i].flat' "$_V")
+        _cap=$(jq -r --arg vm "$1" --argjson i $_i '.vms[] | select(.name == $vm) | .disks[$i].capacity' "$_V")
+        _vid=$(jq -r --arg k "$_key" '.volumes[$k].id' "$_S")
+        cmp -n "$_cap" "$_flat" "$FERRY_LAB_VOLUMES/volume-$_vid" ||
+            fail "$2: $1 disk $_key: volume $_vid differs from $_flat"
+        _i=$((_i + 1))
+    done
+    [ "$_i" -gt 0 ] || fail "$2: $1 has no disks in lab.json"
+}

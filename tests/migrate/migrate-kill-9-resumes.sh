@@ -32,15 +32,7 @@ expect_in "$TMP/err" "reusing snapshot $snap"
 copied=$(jq -r '.volumes["2000"].bytes_copied' "$S")
 total=$(jq -r '.volumes["2000"].bytes_total' "$S")
 [ "$copied" -lt "$total" ] || fail "disk 2000: rerun copied $copied of $total bytes (no resume)"
-V=$FERRY_LAB_DIR/vcsim/lab.json
-i=0
-for key in 2000 2001 16000; do
-    vid=$(jq -r --arg k "$key" '.volumes[$k].id' "$S")
-    flat=$(jq -r --argjson i $i '.vms[] | select(.name == "lab-multi") | .disks[$i].flat' "$V")
-    cap=$(jq -r --argjson i $i '.vms[] | select(.name == "lab-multi") | .disks[$i].capacity' "$V")
-    cmp -n "$cap" "$flat" "$FERRY_LAB_VOLUMES/volume-$vid" || fail "disk $key differs after resume"
-    i=$((i + 1))
-done
+volumes_match_flat lab-multi "after the resume"
 uuid=$(jq -r .uuid "$S")
 [ "$(volumes_of_uuid "$uuid")" = 3 ] || fail "orphan volumes: $(volumes_of_uuid "$uuid") for 3 disks"
 "$OSAPI" GET network "/ports?mac_address=00:50:56:aa:01:01" > "$TMP/p.json"

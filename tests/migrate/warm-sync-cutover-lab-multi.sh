@@ -17,23 +17,13 @@ run_ferry 0 rollback $E
 S=$(state_of lab-multi)
 V=$FERRY_LAB_DIR/vcsim/lab.json
 SNAPLOG=$FERRY_LAB_DIR/vcsim/snapshots.log
-check_volumes () {
-    i=0
-    for key in 2000 2001 16000; do
-        vid=$(jq -r --arg k "$key" '.volumes[$k].id' "$S")
-        flat=$(jq -r --argjson i $i '.vms[] | select(.name == "lab-multi") | .disks[$i].flat' "$V")
-        cap=$(jq -r --argjson i $i '.vms[] | select(.name == "lab-multi") | .disks[$i].capacity' "$V")
-        cmp -n "$cap" "$flat" "$FERRY_LAB_VOLUMES/volume-$vid" || fail "$1: disk $key differs from its flat file"
-        i=$((i + 1))
-    done
-}
 change_ids () { jq -c '[.volumes[] | .change_id]' "$S"; }
 snaps_before=$(grep -c " lab-multi " "$SNAPLOG" 2>/dev/null || echo 0)
 
 # shellcheck disable=SC2086
 run_ferry 0 sync $E
 [ "$(jq -r .phase "$S")" = synced ] || fail "phase after sync 1: $(jq -r .phase "$S")"
-check_volumes "sync 1"
+volumes_match_flat lab-multi "sync 1"
 ids1=$(change_ids)
 [ "$(echo "$ids1" | jq 'map(select(. != null)) | length')" = 3 ] || fail "change ids not recorded: $ids1"
 vid0=$(jq -r '.volumes["2000"].id' "$S")
@@ -48,7 +38,7 @@ vid0=$(jq -r '.volumes["2000"].id' "$S")
 "$FERRY_SRCDIR"/lab/lab guest-write lab-multi 1 $((100 * 1048576)) 4096 8 > /dev/null
 # shellcheck disable=SC2086
 run_ferry 0 sync $E
-check_volumes "sync 2"
+volumes_match_flat lab-multi "sync 2"
 [ "$(jq -r '.syncs[1].bytes_copied' "$S")" = $((3 * 65536)) ] ||
     fail "sync 2 copied $(jq -r '.syncs[1].bytes_copied' "$S") bytes, expected 3 blocks of 64 KiB"
 [ "$(jq -r '.syncs[1].bytes_changed' "$S")" = $((3 * 65536)) ] || fail "sync 2: bytes_changed"
@@ -59,7 +49,7 @@ ids2=$(change_ids)
 # shellcheck disable=SC2086
 run_ferry 0 cutover $E -e force_power_off=true -e shutdown_timeout=5
 expect_in "$TMP/err" "cutover downtime"
-check_volumes "cutover"
+volumes_match_flat lab-multi "cutover"
 [ "$(jq -r '.syncs[2].bytes_copied' "$S")" = 65536 ] ||
     fail "cutover copied $(jq -r '.syncs[2].bytes_copied' "$S") bytes, expected one 64 KiB block"
 [ "$(jq -r .phase "$S")" = done ] || fail "phase after cutover"

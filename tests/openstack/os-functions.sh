@@ -6,17 +6,7 @@ lj () { jq -er "$1" "$LAB_OS"; }
 PROJECT_ID=$(lj .project.id)
 
 # os_tool EXPECTED_EXIT ARGS...: stdout in $TMP/out, stderr in $TMP/err
-os_tool () {
-    want=$1; shift
-    set +e
-    "$OS_TOOL" "$@" >"$TMP/out" 2>"$TMP/err"
-    got=$?
-    set -e
-    if [ "$got" != "$want" ]; then
-        echo "--- stdout"; cat "$TMP/out"; echo "--- stderr"; cat "$TMP/err"
-        fail "os-tool $* exited $got, expected $want"
-    fi
-}
+os_tool () { want=$1; shift; run_cmd "$want" "$OS_TOOL" "$@"; }
 # as_admin ARGS...: os-tool as the lab's admin (prints the answer)
 as_admin () { OS_CLOUD=$(lj .admin_cloud) "$OS_TOOL" "$@"; }
 
