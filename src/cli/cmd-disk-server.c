@@ -67,8 +67,11 @@ cmd_disk_server (struct cli *cli, int argc, char **argv)
   r = cli_load_config (cli);
   if (r)
     return r;
-  if (source && config_add_json (cli->cfg, json_pack ("{s:s}", "disk_source", source), "--source") == -1)
-    return FERRY_EXIT_USAGE;
+  if (source) {
+    CLEANUP_JSON json_t *o = json_pack ("{s:s}", "disk_source", source);
+    if (config_add_json (cli->cfg, o, "--source") == -1)
+      return FERRY_EXIT_USAGE;
+  }
   r = vs_connect_config (cli->cfg, &vs);
   if (r)
     return r;

@@ -105,33 +105,50 @@ attached_to (struct os_client *os, const char *server_id, const char *volume_id)
   return false;
 }
 
-char *
-attach_volume (struct os_client *os, const char *server_id, const char *volume_id,
-               const char *what)
+int
+attach_volume_start (struct os_client *os, const char *server_id, const char *volume_id)
 {
   if (!attached_to (os, server_id, volume_id)) {
     CLEANUP_JSON json_t *r = os_server_attach_volume (os, server_id, volume_id);
     if (r == NULL)
-      return NULL;
+      return -1;
   }
-  {
-    CLEANUP_JSON json_t *v = os_volume_wait (os, volume_id, "in-use", 600);
-    if (v == NULL)
-      return NULL;
-  }
+  return 0;
+}
+
+char *
+attach_volume_finish (struct os_client *os, const char *volume_id, const char *what)
+{
+  CLEANUP_JSON json_t *v = os_volume_wait (os, volume_id, "in-use", 600);
+
+  if (v == NULL)
+    return NULL;
   return attach_wait_device (volume_id, what, 120);
 }
 
-int
-detach_volume (struct os_client *os, const char *server_id, const char *volume_id,
+char *
+attach_volume (struct os_client *os, const char *server_id, const char *volume_id,
                const char *what)
 {
-  CLEANUP_JSON json_t *v = NULL;
+  if (attach_volume_start (os, server_id, volume_id) == -1)
+    return NULL;
+  return attach_volume_finish (os, volume_id, what);
+}
 
+int
+detach_volume_start (struct os_client *os, const char *server_id, const char *volume_id)
+{
   if (attached_to (os, server_id, volume_id)
       && os_server_detach_volume (os, server_id, volume_id) == -1)
     return -1;
-  v = os_volume_wait (os, volume_id, "available", 600);
+  return 0;
+}
+
+int
+detach_volume_finish (struct os_client *os, const char *volume_id, const char *what)
+{
+  CLEANUP_JSON json_t *v = os_volume_wait (os, volume_id, "available", 600);
+
   if (v == NULL)
     return -1;
   /* The device goes away with the detach; don't let a later attach of
@@ -141,9 +158,17 @@ detach_volume (struct os_client *os, const char *server_id, const char *volume_i
     if (dev == NULL)
       return 0;
     free (dev);
-    struct timespec ts = { 0, 200 * 1000000L };
-    nanosleep (&ts, NULL);
+    sleep_ms (200);
   }
   log_warn ("%s: the device of volume %s is still present after the detach", what, volume_id);
   return 0;
+}
+
+int
+detach_volume (struct os_client *os, const char *server_id, const char *volume_id,
+               const char *what)
+{
+  if (detach_volume_start (os, server_id, volume_id) == -1)
+    return -1;
+  return detach_volume_finish (os, volume_id, what);
 }

@@ -16,6 +16,14 @@ char *conversion_host_id (const char *configured);
  * real path (/dev/vdb), or NULL after logging. */
 char *attach_wait_device (const char *volume_id, const char *what, int timeout_s);
 
+/* The two halves of attach_volume, so that several volumes can be asked
+ * for at once and then waited for: 0 or -1 / the device path or NULL. */
+int attach_volume_start (struct os_client *os, const char *server_id, const char *volume_id);
+char *attach_volume_finish (struct os_client *os, const char *volume_id, const char *what);
+/* The same for detach_volume. */
+int detach_volume_start (struct os_client *os, const char *server_id, const char *volume_id);
+int detach_volume_finish (struct os_client *os, const char *volume_id, const char *what);
+
 /* Attach (unless attached already) and return the device path, or NULL. */
 char *attach_volume (struct os_client *os, const char *server_id, const char *volume_id,
                      const char *what);

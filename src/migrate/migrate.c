@@ -631,6 +631,25 @@ ensure_server (struct ctx *c, struct vm_state *st, const json_t *vm, const json_
   return 0;
 }
 
+/* Detach volumes from the conversion host: all asked for at once, then
+ * waited for.  0, or -1 if any failed (each logged). */
+static int
+detach_all (struct ctx *c, const char *vmname, const json_t *vols)
+{
+  CLEANUP_FREE char *what = xasprintf ("VM %s", vmname);
+  size_t i;
+  json_t *v;
+  int r = 0;
+
+  json_array_foreach (vols, i, v)
+    if (detach_volume_start (c->os, c->conv_host, json_string_value (v)) == -1)
+      r = -1;
+  json_array_foreach (vols, i, v)
+    if (detach_volume_finish (c->os, json_string_value (v), what) == -1)
+      r = -1;
+  return r;
+}
+
 /* ---- warm: sync records and the downtime prediction ---- */
 
 /* Append this pass to "syncs" (per disk: change id, bytes changed and
@@ -1024,7 +1043,19 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     goto out;
   }
 
-  /* Copy each disk into its volume on the conversion host. */
+  /* Copy each disk into its volume on the conversion host: ask for every
+   * attachment at once, then wait for each device as its copy comes. */
+  {
+    double a0 = now_s ();
+    json_array_foreach (vol_ids, i, d) {
+      if (attach_volume_start (c->os, c->conv_host, json_string_value (d)) == -1) {
+        rc = FERRY_EXIT_DEST;
+        goto out;
+      }
+      json_array_append (attached, d);
+    }
+    *api_s += now_s () - a0;
+  }
   json_array_foreach (disks, i, d) {
     CLEANUP_FREE char *k = xasprintf ("%lld", (long long) json_integer_value (json_object_get (d, "key")));
     CLEANUP_FREE char *what = xasprintf ("VM %s disk %s", vmname, k);
@@ -1036,9 +1067,8 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
       rc = FERRY_EXIT_INTERRUPTED;
       goto out;
     }
-    dev = attach_volume (c->os, c->conv_host, vid, what);
+    dev = attach_volume_finish (c->os, vid, what);
     *api_s += now_s () - a0;
-    json_array_append_new (attached, json_string (vid));
     if (dev == NULL) {
       rc = FERRY_EXIT_DEST;
       goto out;
@@ -1061,12 +1091,9 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
   }
 
   if (c->o->mode == MIGRATE_SYNC) {
-    json_array_foreach (vol_ids, i, d) {
-      CLEANUP_FREE char *what = xasprintf ("VM %s", vmname);
-      if (detach_volume (c->os, c->conv_host, json_string_value (d), what) == -1) {
-        rc = FERRY_EXIT_DEST;
-        goto out;
-      }
+    if (detach_all (c, vmname, vol_ids) == -1) {
+      rc = FERRY_EXIT_DEST;
+      goto out;
     }
     json_array_clear (attached);
     if (vm_snapshot_remove (c->vs, snap, vmname) == 0) {
@@ -1100,12 +1127,9 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     /* Detach everything this VM has on the conversion host. */
     if (c->conv_host == NULL)
       c->conv_host = conversion_host_id (config_get_string (c->cfg, "instance_uuid"));
-    json_array_foreach (vol_ids, i, d) {
-      CLEANUP_FREE char *what = xasprintf ("VM %s", vmname);
-      if (c->conv_host && detach_volume (c->os, c->conv_host, json_string_value (d), what) == -1) {
-        rc = FERRY_EXIT_DEST;
-        goto out;
-      }
+    if (c->conv_host && detach_all (c, vmname, vol_ids) == -1) {
+      rc = FERRY_EXIT_DEST;
+      goto out;
     }
     json_array_clear (attached);
     if (snap) {
@@ -1172,12 +1196,8 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     if (vm_snapshot_remove (c->vs, snap, vmname) == 0)
       json_object_del (st.j, "snapshot");
   }
-  if (json_array_size (attached) && c->conv_host) {
-    json_array_foreach (attached, i, d) {
-      CLEANUP_FREE char *what = xasprintf ("VM %s", vmname);
-      detach_volume (c->os, c->conv_host, json_string_value (d), what);
-    }
-  }
+  if (json_array_size (attached) && c->conv_host)
+    detach_all (c, vmname, attached);
   if (rc && st.j) {
     json_object_set_new (st.j, "error", json_sprintf ("exit %d at phase %s", rc,
                                                       json_string_value (json_object_get (st.j, "phase")) ?: "?"));

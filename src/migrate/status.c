@@ -159,12 +159,10 @@ migrate_teardown (const struct config *cfg, const json_t *names)
         }
         if (vid && (gone || (os_volume_delete (os, vid) == 0
                              && os_volume_wait_gone (os, vid, 600) == 0))) {
+          CLEANUP_FREE char *ck = xasprintf ("%s/disk-%s.checkpoint", st.dir, k);
           log_info ("VM %s: volume %s deleted", vm, vid);
-          json_object_del (json_object_get (st.j, "volumes"), k);
-          {
-            CLEANUP_FREE char *ck = xasprintf ("%s/disk-%s.checkpoint", st.dir, k);
-            unlink (ck);
-          }
+          unlink (ck);
+          json_object_del (json_object_get (st.j, "volumes"), k);   /* frees k */
         }
         else
           ok = false;

@@ -7,15 +7,17 @@
 need_lab
 E="$(E_LAB) -e skip_conversion=true --vm lab-linux-1disk"
 clean_vm lab-linux-1disk
+# CBT off, as the lab made it (an earlier run may have turned it on); and
+# off again at the end, for the lab's other tests.
+cbt_off () { "$FERRY_SRCDIR/tests/tools/vsphere-props.py" --set-cbt lab-linux-1disk false > /dev/null; }
+on_exit cbt_off
+cbt_off
 run_ferry 0 discover $(E_LAB) --vm lab-linux-1disk --no-write --format json
-if [ "$(jq -r '.[0].cbt_enabled' "$TMP/out")" = false ]; then
-    # shellcheck disable=SC2086
-    run_ferry 2 sync $E
-    expect_in "$TMP/err" "CBT .* is off.*--enable-cbt"
-    [ "$(volumes_of_uuid "$(jq -r '.[0].uuid' "$TMP/out")")" = 0 ] || fail "volumes made before refusing"
-else
-    echo "lab-linux-1disk already has CBT on (enabled by an earlier run): checking --enable-cbt only"
-fi
+[ "$(jq -r '.[0].cbt_enabled' "$TMP/out")" = false ] || fail "could not turn CBT off for the test"
+# shellcheck disable=SC2086
+run_ferry 2 sync $E
+expect_in "$TMP/err" "CBT .* is off.*--enable-cbt"
+[ "$(volumes_of_uuid "$(jq -r '.[0].uuid' "$TMP/out")")" = 0 ] || fail "volumes made before refusing"
 # shellcheck disable=SC2086
 run_ferry 0 sync $E --enable-cbt
 run_ferry 0 discover $(E_LAB) --vm lab-linux-1disk --no-write --format json

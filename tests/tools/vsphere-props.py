@@ -6,6 +6,8 @@ tests to ask the simulator directly what ferry should have found.
                                   guestId, powerState, cbt, disks:[{key, capacity,
                                   file, mode}], nics:[{key, mac}]}
   vsphere-props.py --terminate-all   terminate every other session (needs the lab user)
+  vsphere-props.py --set-cbt VMNAME true|false   turn CBT on or off (ReconfigVM), as an
+                                  administrator would; lab state for tests
 Connection facts come from the lab's environment (lab/lab env)."""
 import json, os, ssl, sys, urllib.request
 import xml.etree.ElementTree as ET
@@ -79,7 +81,12 @@ def vm_props(name):
     sys.exit(f"vsphere-props: no VM {name}")
 
 login()
-if sys.argv[1] == "--terminate-all":
+if sys.argv[1] == "--set-cbt":
+    moref = vm_props(sys.argv[2])["moref"]
+    call("ReconfigVM_Task", "VirtualMachine", moref,
+         f"<spec><changeTrackingEnabled>{sys.argv[3]}</changeTrackingEnabled></spec>")
+    print(sys.argv[3])
+elif sys.argv[1] == "--terminate-all":
     cur = call("RetrievePropertiesEx", "PropertyCollector", "propertyCollector",
                '<specSet><propSet><type>SessionManager</type><pathSet>sessionList</pathSet>'
                '<pathSet>currentSession</pathSet></propSet><objectSet><obj type="SessionManager">'
