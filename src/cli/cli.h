@@ -70,6 +70,7 @@ struct selection {
   bool *enable_cbt;           /* --enable-cbt */
   long *every;                /* --every SECONDS */
   long long *until_delta;     /* --until-delta BYTES */
+  bool *no_conversion_host;   /* --no-conversion-host */
 };
 /* Parse, load the configuration.  0 or an exit code. */
 int cli_parse_selection (struct cli *cli, int argc, char **argv, struct selection *sel);

@@ -66,6 +66,7 @@ cli_parse_selection (struct cli *cli, int argc, char **argv, struct selection *s
     { "enable-cbt", no_argument, NULL, 'c' },
     { "every", required_argument, NULL, 'E' },
     { "until-delta", required_argument, NULL, 'u' },
+    { "no-conversion-host", no_argument, NULL, 'N' },
     { NULL, 0, NULL, 0 }
   };
   int c, r;
@@ -93,6 +94,10 @@ cli_parse_selection (struct cli *cli, int argc, char **argv, struct selection *s
         fprintf (stderr, "ferry %s: --every needs a number of seconds\n", cli->cmd->name);
         return FERRY_EXIT_USAGE;
       }
+      break;
+    case 'N':
+      if (!sel->no_conversion_host) return cli_bad_option (cli, argv);
+      *sel->no_conversion_host = true;
       break;
     case 'u':
       if (!sel->until_delta || (*sel->until_delta = parse_size (optarg)) < 0) {
@@ -132,7 +137,8 @@ cmd_migrate (struct cli *cli, int argc, char **argv)
 {
   CLEANUP_JSON json_t *names = json_array ();
   struct migrate_opts o = { .cancel = &cancel_flag };
-  struct selection sel = { .names = names, .dry_run = &o.dry_run, .enable_cbt = &o.enable_cbt };
+  struct selection sel = { .names = names, .dry_run = &o.dry_run, .enable_cbt = &o.enable_cbt,
+                           .no_conversion_host = &o.no_conversion_host };
   int r;
 
   r = cli_parse_selection (cli, argc, argv, &sel);

@@ -51,9 +51,11 @@ const struct command commands[] = {
     "Exit status 5 if reading, writing, flushing or verifying failed.\n" },
   { "migrate", cmd_migrate,
     "Migrate VMs: snapshot, copy disks to Cinder volumes, convert, create the instance",
-    "ferry migrate [-e @FILE]... [--vm NAME]... [--dry-run]",
+    "ferry migrate [-e @FILE]... [--vm NAME]... [--dry-run] [--no-conversion-host]",
     SELECT_HELP
-    "      --dry-run            show the plan per VM, change nothing\n" },
+    "      --dry-run            show the plan per VM, change nothing\n"
+    "      --no-conversion-host copy to local images, upload them to Glance and boot from\n"
+    "                           volumes made from them (use_conversion_host: false)\n" },
   { "sync", cmd_sync,
     "Warm migration: copy the blocks changed since the last sync (CBT), VM running",
     "ferry sync [-e @FILE]... [--vm NAME]... [--enable-cbt] [--every SECONDS] "

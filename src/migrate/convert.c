@@ -6,9 +6,11 @@
 #include <unistd.h>
 #include <wordexp.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 
 #include "migrate/convert.h"
 #include "vsphere/inventory.h"
+#include "vsphere/xml.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -53,9 +55,14 @@ domain_xml (const json_t *vm, const json_t *devices)
     else
       snprintf (target, sizeof target, "vd%c", 'a' + vd++);   /* nvme, unknown: virtio */
     {
-      CLEANUP_FREE char *q = strdup (dev);
-      ADD ("<disk type='block' device='disk'><driver name='qemu' type='raw'/>"
-           "<source dev='%s'/><target dev='%s' bus='%s'/></disk>", q, target,
+      /* Block devices on a conversion host, files on the Glance path;
+       * the path is escaped for the XML attribute. */
+      CLEANUP_FREE char *q = vs_xml_escape (dev);
+      struct stat sb;
+      bool block = stat (dev, &sb) == 0 && S_ISBLK (sb.st_mode);
+      ADD ("<disk type='%s' device='disk'><driver name='qemu' type='raw'/>"
+           "<source %s='%s'/><target dev='%s' bus='%s'/></disk>", block ? "block" : "file",
+           block ? "dev" : "file", q, target,
            target[0] == 'h' ? "ide" : target[0] == 's' ? (strcmp (bus, "sata") == 0 ? "sata"
                                                            : "scsi") : "virtio");
     }

@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <time.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 
 #include "migrate/migrate.h"
 #include "migrate/attach.h"
@@ -188,9 +190,14 @@ resolve_security_groups (struct ctx *c, const char *vmname, int *rc)
 
 /* ---- volumes ---- */
 
+/* The volume of a disk: found (state, then metadata) or created.  With
+ * dry_run nothing is created (a {"id": null, "name"} placeholder); with
+ * image_id the volume is created from that Glance image.  find_only: json
+ * null when there is none yet (the Glance path makes it later). */
 static json_t *
-find_or_create_volume (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *disk,
-                       size_t index, bool dry_run)
+find_or_create_volume_ex (struct ctx *c, struct vm_state *st, const json_t *vm,
+                          const json_t *disk, size_t index, bool dry_run, bool find_only,
+                          const char *image_id)
 {
   const char *vmname = json_string_value (json_object_get (vm, "name"));
   const char *uuid = json_string_value (json_object_get (vm, "uuid"));
@@ -244,7 +251,10 @@ find_or_create_volume (struct ctx *c, struct vm_state *st, const json_t *vm, con
     json_object_set_new (meta, "ferry_disk_index", json_sprintf ("%zu", index));
     if (dry_run)
       return json_pack ("{s:n, s:s}", "id", "name", vname);
+    if (find_only)
+      return json_null ();
     spec.name = vname;
+    spec.image_id = image_id;
     spec.size_gb = plan_volume_gib (json_integer_value (json_object_get (disk, "capacity_bytes")));
     spec.volume_type = plan_volume_type (c->cfg, json_string_value (json_object_get (disk, "datastore")));
     spec.availability_zone = az ? az : config_get_string (c->cfg, "availability_zone");
@@ -264,6 +274,13 @@ find_or_create_volume (struct ctx *c, struct vm_state *st, const json_t *vm, con
     state_save (st);
   }
   return v;
+}
+
+static json_t *
+find_or_create_volume (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *disk,
+                       size_t index, bool dry_run)
+{
+  return find_or_create_volume_ex (c, st, vm, disk, index, dry_run, false, NULL);
 }
 
 /* ---- copy ---- */
@@ -449,6 +466,129 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
       return FERRY_EXIT_DEST;
   }
   state_save (st);
+  return 0;
+}
+
+/* ---- without a conversion host: local images through Glance ---- */
+
+/* Copy each disk not done yet to a local raw image in the VM's data dir,
+ * convert them (unless skip_conversion), upload each to Glance with the
+ * boot volume's properties, and create its volume from the image; the
+ * image and the local file go once the volume is available.  Appends the
+ * volume ids, in disk order, to vol_ids. */
+static int
+glance_path (struct ctx *c, struct vm_state *st, const json_t *vm, const char *snap,
+             const json_t *snapdisks, json_t *vol_ids, double *copy_s)
+{
+  const char *vmname = json_string_value (json_object_get (vm, "name"));
+  const json_t *disks = json_object_get (vm, "disks");
+  CLEANUP_JSON json_t *files = json_array ();
+  CLEANUP_JSON json_t *props = plan_image_properties (vm, c->cfg);
+  size_t i;
+  json_t *d;
+  int rc;
+
+  json_array_clear (vol_ids);
+  /* 1. Local images. */
+  json_array_foreach (disks, i, d) {
+    CLEANUP_FREE char *k = xasprintf ("%lld", (long long) json_integer_value (json_object_get (d, "key")));
+    CLEANUP_FREE char *file = xasprintf ("%s/disk-%s.raw", st->dir, k);
+    json_t *rec = json_object_get (state_obj (st, "volumes"), k);
+    json_t *pass = json_object ();
+    if (json_string_value (json_object_get (rec, "id"))) {
+      json_array_append_new (files, json_null ());      /* its volume exists */
+      json_decref (pass);
+      continue;
+    }
+    if (rec == NULL) {
+      rec = json_pack ("{s:b}", "copied", 0);
+      json_object_set_new (state_obj (st, "volumes"), k, rec);
+    }
+    if (!json_is_true (json_object_get (rec, "copied"))) {
+      rc = copy_disk (c, st, vm, d, snap, json_object_get (snapdisks, k), file, copy_s, pass);
+      if (rc) {
+        json_decref (pass);
+        return rc;
+      }
+    }
+    json_decref (pass);
+    json_array_append_new (files, json_string (file));
+  }
+  /* 2. Conversion, on the local images. */
+  if (!config_get_bool (c->cfg, "skip_conversion")) {
+    CLEANUP_FREE char *clog = xasprintf ("%s/virt-v2v.log", st->dir);
+    CLEANUP_JSON json_t *todo = json_array ();
+    json_array_foreach (files, i, d)
+      if (json_is_string (d))
+        json_array_append (todo, d);
+    if (json_array_size (todo) && (rc = convert_guest (c->cfg, vm, todo, st->dir, clog)))
+      return rc;
+  }
+  /* 3. Glance, then a volume from each image. */
+  json_array_foreach (disks, i, d) {
+    CLEANUP_FREE char *k = xasprintf ("%lld", (long long) json_integer_value (json_object_get (d, "key")));
+    CLEANUP_FREE char *iname = xasprintf ("ferry-%s-%s", vmname, k);
+    const char *file = json_string_value (json_array_get (files, i));
+    CLEANUP_JSON json_t *img = NULL;
+    CLEANUP_JSON json_t *vol = NULL;
+    CLEANUP_JSON json_t *iprops = json_deep_copy (i == 0 ? props : NULL);
+    const char *iid;
+    int fd;
+    struct stat sb;
+
+    if (file == NULL) {                 /* made by an earlier run */
+      json_array_append_new (vol_ids, json_string (json_string_value (
+        json_object_get (json_object_get (state_obj (st, "volumes"), k), "id"))));
+      continue;
+    }
+    if (iprops == NULL)
+      iprops = json_object ();
+    json_object_set_new (iprops, "ferry_vm_uuid",
+                         json_string (json_string_value (json_object_get (vm, "uuid")) ?: ""));
+    img = os_image_create (c->os, iname, "raw", "bare", iprops);
+    if (img == NULL)
+      return FERRY_EXIT_DEST;
+    iid = json_string_value (json_object_get (img, "id"));
+    fd = open (file, O_RDONLY | O_CLOEXEC);
+    if (fd == -1 || fstat (fd, &sb) == -1) {
+      log_error ("VM %s: cannot read %s: %s", vmname, file, strerror (errno));
+      if (fd != -1) close (fd);
+      os_image_delete (c->os, iid);
+      return FERRY_EXIT_DATA;
+    }
+    log_info ("VM %s: disk %s: uploading %s to Glance image %s", vmname, k, file, iid);
+    rc = os_image_upload (c->os, iid, fd, sb.st_size);
+    close (fd);
+    if (rc == -1) {
+      os_image_delete (c->os, iid);
+      return FERRY_EXIT_DEST;
+    }
+    {
+      CLEANUP_JSON json_t *act = os_image_wait_active (c->os, iid, 1800);
+      if (act == NULL) {
+        os_image_delete (c->os, iid);
+        return FERRY_EXIT_DEST;
+      }
+    }
+    json_object_del (state_obj (st, "volumes"), k);   /* made again with its id */
+    vol = find_or_create_volume_ex (c, st, vm, d, i, false, false, iid);
+    if (vol == NULL) {
+      os_image_delete (c->os, iid);
+      return FERRY_EXIT_DEST;
+    }
+    {
+      CLEANUP_JSON json_t *ready = os_volume_wait (c->os, json_string_value (json_object_get (vol, "id")),
+                                                   "available", 1800);
+      os_image_delete (c->os, iid);     /* the volume has its own copy now */
+      if (ready == NULL)
+        return FERRY_EXIT_DEST;
+    }
+    json_object_set_new (json_object_get (state_obj (st, "volumes"), k), "copied", json_true ());
+    json_object_set_new (json_object_get (state_obj (st, "volumes"), k), "via", json_string ("glance"));
+    state_save (st);
+    unlink (file);
+    json_array_append_new (vol_ids, json_string (json_string_value (json_object_get (vol, "id"))));
+  }
   return 0;
 }
 
@@ -752,6 +892,7 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
   CLEANUP_JSON json_t *port_ids = NULL;
   CLEANUP_FREE char *snap = NULL;
   CLEANUP_FREE char *logpath = NULL;
+  bool glance = !config_get_bool (c->cfg, "use_conversion_host") || c->o->no_conversion_host;
   double t0 = now_s (), c0 = *copy_s, down_t0 = 0;
   int rc = 0;
   size_t i;
@@ -895,13 +1036,15 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     json_object_set_new (st.j, "started", json_string (state_now (ts, sizeof ts)));
   state_phase (&st, "volumes");
 
-  /* Volumes. */
+  /* Volumes (on the Glance path they are made from images later). */
   json_array_foreach (disks, i, d) {
-    CLEANUP_JSON json_t *v = find_or_create_volume (c, &st, vm, d, i, false);
+    CLEANUP_JSON json_t *v = find_or_create_volume_ex (c, &st, vm, d, i, false, glance, NULL);
     if (v == NULL) {
       rc = FERRY_EXIT_DEST;
       goto out;
     }
+    if (json_is_null (v))
+      continue;
     json_array_append_new (vol_ids, json_string (json_string_value (json_object_get (v, "id"))));
   }
   for (i = 0; i < json_array_size (vol_ids); i++) {
@@ -935,9 +1078,15 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
       goto instance;
   }
 
-  c->conv_host = c->conv_host ? c->conv_host
+  if (glance && c->o->mode != MIGRATE_COLD) {
+    log_error ("VM %s: warm migration needs a conversion host (use_conversion_host: true)",
+               vmname);
+    rc = FERRY_EXIT_USAGE;
+    goto out;
+  }
+  c->conv_host = c->conv_host || glance ? c->conv_host
     : conversion_host_id (config_get_string (c->cfg, "instance_uuid"));
-  if (c->conv_host == NULL) {
+  if (c->conv_host == NULL && !glance) {
     rc = FERRY_EXIT_USAGE;
     goto out;
   }
@@ -1043,6 +1192,17 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     goto out;
   }
 
+  if (glance) {
+    rc = glance_path (c, &st, vm, snap, snapdisks, vol_ids, copy_s);
+    if (rc)
+      goto out;
+    json_object_set_new (st.j, "converted_or_skipped", json_true ());
+    json_object_set_new (st.j, "conversion", json_string (config_get_bool (c->cfg, "skip_conversion")
+                                                          ? "skipped" : "done"));
+    state_phase (&st, "copied");
+    goto instance;
+  }
+
   /* Copy each disk into its volume on the conversion host: ask for every
    * attachment at once, then wait for each device as its copy comes. */
   {
@@ -1125,9 +1285,9 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
   {
     double a0 = now_s ();
     /* Detach everything this VM has on the conversion host. */
-    if (c->conv_host == NULL)
+    if (c->conv_host == NULL && !glance)
       c->conv_host = conversion_host_id (config_get_string (c->cfg, "instance_uuid"));
-    if (c->conv_host && detach_all (c, vmname, vol_ids) == -1) {
+    if (c->conv_host && !glance && detach_all (c, vmname, vol_ids) == -1) {
       rc = FERRY_EXIT_DEST;
       goto out;
     }

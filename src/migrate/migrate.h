@@ -30,6 +30,7 @@ struct migrate_opts {
   enum migrate_mode mode;
   bool enable_cbt;            /* warm: turn CBT on where it is off */
   bool dry_run;               /* print the plan per VM, change nothing */
+  bool no_conversion_host;    /* copy to local images uploaded to Glance */
   atomic_bool *cancel;        /* set by SIGINT/SIGTERM */
 };
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/file.h>
 
 #include "migrate/state.h"
 #include "common/cleanup.h"
@@ -41,12 +42,25 @@ state_open (struct vm_state *st, const char *data_dir, const char *vm_name)
   json_error_t e;
 
   memset (st, 0, sizeof *st);
+  st->lock_fd = -1;
   st->dir = xasprintf ("%s/%s", data_dir, safe);
   st->path = xasprintf ("%s/ferry-state.json", st->dir);
   if (st->dir == NULL || st->path == NULL || mkdir_p (st->dir, 0700) == -1) {
     log_error ("VM %s: cannot create %s: %s; set os_migrate_vmw_data_dir to a writable "
                "directory", vm_name, st->dir ? st->dir : data_dir, strerror (errno));
     return -1;
+  }
+  {
+    CLEANUP_FREE char *lock = xasprintf ("%s/.lock", st->dir);
+    st->lock_fd = lock ? open (lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600) : -1;
+    if (st->lock_fd == -1 || flock (st->lock_fd, LOCK_EX | LOCK_NB) == -1) {
+      log_error ("VM %s: another ferry is working on this VM (%s is locked): wait for it to "
+                 "finish, or stop it", vm_name, lock ? lock : st->dir);
+      if (st->lock_fd != -1)
+        close (st->lock_fd);
+      st->lock_fd = -1;
+      return -1;
+    }
   }
   if (access (st->path, F_OK) == 0) {
     st->j = json_load_file (st->path, 0, &e);
@@ -56,6 +70,8 @@ state_open (struct vm_state *st, const char *data_dir, const char *vm_name)
                  vm_name, st->path, e.text, e.line);
       json_decref (st->j);
       st->j = NULL;
+      close (st->lock_fd);
+      st->lock_fd = -1;
       return -1;
     }
   }
@@ -103,6 +119,8 @@ state_save (struct vm_state *st)
 void
 state_close (struct vm_state *st)
 {
+  if (st->lock_fd >= 0)
+    close (st->lock_fd);            /* releases the lock */
   json_decref (st->j);
   free (st->dir);
   free (st->path);

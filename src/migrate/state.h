@@ -11,12 +11,15 @@
 #include <jansson.h>
 
 struct vm_state {
+  int lock_fd;                /* flock on <dir>/.lock while open */
   char *dir;                  /* <data>/<vm> */
   char *path;                 /* <dir>/ferry-state.json */
   json_t *j;                  /* the document */
 };
 
-/* Load (or start) the state of vm_name under data_dir.  0 or -1 (logged). */
+/* Load (or start) the state of vm_name under data_dir, holding its lock:
+ * two ferry processes never work on one VM at once (the second is refused
+ * with a message).  0 or -1 (logged). */
 int state_open (struct vm_state *st, const char *data_dir, const char *vm_name);
 /* Write it now.  0 or -1 (logged). */
 int state_save (struct vm_state *st);
