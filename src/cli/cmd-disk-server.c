@@ -1,8 +1,15 @@
 /* ferry disk-server (plumbing): serve one VMware disk over NBD on a private
  * Unix socket, from the source the configuration picks (VDDK, datastore
- * HTTPS, local NFS mount), until interrupted.  Prints the NBD URI.  What
- * the migration does for each disk, exposed for debugging and for tools
- * such as nbdcopy or qemu-img. */
+ * HTTPS, local NFS mount, export lease), until interrupted.  Prints the
+ * NBD URI.  What the migration does for each disk, exposed for debugging
+ * and for tools such as nbdcopy or qemu-img.
+ *
+ * With the export source the VM's export lease is started first (the VM
+ * must be powered off), completed when the server is stopped by a signal,
+ * and aborted on every other path.  No keep-alive is sent meanwhile: the
+ * lease times out after its info.leaseTimeout (300 s on vCenter) without
+ * progress reports, so this is for reads shorter than that (vCenter then
+ * cancels the lease and the disk URL stops answering). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,7 +130,7 @@ cmd_disk_server (struct cli *cli, int argc, char **argv)
     }
     else
       r = FERRY_EXIT_USAGE;
-    disk_source_plan_free (&plan);
+    disk_source_plan_free (&plan);      /* aborts an export lease */
     vs_disconnect (vs);
     return r;
   }
@@ -137,6 +144,7 @@ cmd_disk_server (struct cli *cli, int argc, char **argv)
     sigprocmask (SIG_BLOCK, &set, NULL);
     r = disk_source_start (&plan.req, &src);
     if (r == 0) {
+      vs_keepalive_start (vs, 240);       /* the server reads with our cookie */
       printf ("%s\n", src.uri);
       fflush (stdout);
       log_info ("serving %s until interrupted", plan.req.what);
@@ -145,6 +153,8 @@ cmd_disk_server (struct cli *cli, int argc, char **argv)
       rmdir (workdir);
       unlink (logp);
       r = FERRY_EXIT_OK;
+      if (disk_source_plan_complete (&plan) == -1)
+        r = FERRY_EXIT_SOURCE;
     }
   }
   disk_source_plan_free (&plan);

@@ -1397,6 +1397,9 @@ migrate_vms (const struct config *cfg, const json_t *names, const struct migrate
     os_disconnect (c.os);
     return rc;
   }
+  /* Copies read disks with the session's cookie for a long time without a
+   * SOAP call: keep the session from idling out. */
+  vs_keepalive_start (c.vs, 240);
   iopts.datacenter = config_get_string (cfg, "vcenter_datacenter");
   all = inventory_discover (c.vs, &iopts);
   if (all == NULL) {

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include <errno.h>
+#include <pthread.h>
 
 #include "vsphere/vsphere.h"
 #include "vsphere/xml.h"
@@ -25,6 +26,15 @@ struct vsphere {
   unsigned round_trips;
   unsigned generation;        /* bumped by every (re-)login */
   bool logged_in;
+  struct http_tls tls;        /* for the keep-alive's own connection */
+  char *cacert, *thumbprint;
+  /* Keep-alive: a thread with its own connection and the session cookie. */
+  pthread_t ka_thread;
+  bool ka_running;
+  pthread_mutex_t ka_lock;
+  pthread_cond_t ka_cond;
+  bool ka_stop;
+  int ka_interval_s;
 };
 
 void
@@ -41,6 +51,9 @@ unsigned vs_round_trips (const struct vsphere *vs) { return vs->round_trips; }
 unsigned vs_session_generation (const struct vsphere *vs) { return vs->generation; }
 struct http *vs_http (struct vsphere *vs) { return vs->http; }
 const char *vs_cookie (struct vsphere *vs) { return vs->cookie; }
+
+int vs_keepalive_start (struct vsphere *vs, int interval_s);
+void vs_keepalive_stop (struct vsphere *vs);
 
 /* One SOAP exchange, no re-login. */
 static int
@@ -128,6 +141,10 @@ login (struct vsphere *vs)
     redact_add_secret (vs->cookie);
   vs->logged_in = true;
   vs->generation++;
+  if (vs->ka_running) {                /* it holds the old cookie */
+    vs_keepalive_stop (vs);
+    vs_keepalive_start (vs, vs->ka_interval_s);
+  }
   log_debug ("%s: logged in as %s", vs->host, vs->user);
   return 0;
 }
@@ -215,6 +232,11 @@ vs_connect (const struct vs_opts *opts, struct vsphere **out)
     return FERRY_EXIT_FAILED;
   }
   redact_add_secret (opts->password);
+  vs->cacert = opts->cacert ? strdup (opts->cacert) : NULL;
+  vs->thumbprint = opts->thumbprint ? strdup (opts->thumbprint) : NULL;
+  vs->tls = (struct http_tls) { opts->insecure, vs->cacert, vs->thumbprint };
+  pthread_mutex_init (&vs->ka_lock, NULL);
+  pthread_cond_init (&vs->ka_cond, NULL);
   if (http_set_tls (vs->http, &tls) == -1) {
     vs_disconnect (vs);
     return FERRY_EXIT_USAGE;
@@ -256,11 +278,98 @@ vs_connect (const struct vs_opts *opts, struct vsphere **out)
   return 0;
 }
 
+/* The keep-alive thread: CurrentTime on its own connection, with the
+ * session cookie, every ka_interval_s, so the session never idles out
+ * while the disks are read with it (datastore HTTPS, export leases) and
+ * no SOAP call is made for minutes. */
+static void *
+keepalive_main (void *arg)
+{
+  struct vsphere *vs = arg;
+  struct http *h = http_new (vs->host);
+  CLEANUP_FREE char *action = NULL;
+  CLEANUP_FREE char *cookie = NULL;
+  CLEANUP_FREE char *host = NULL;
+  const char *body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+    "<soapenv:Envelope xmlns:soapenv=\"" SOAPENV_NS "\"><soapenv:Body>"
+    "<CurrentTime xmlns=\"" VIM25_NS "\"><_this type=\"ServiceInstance\">ServiceInstance"
+    "</_this></CurrentTime></soapenv:Body></soapenv:Envelope>";
+
+  pthread_mutex_lock (&vs->ka_lock);
+  action = xasprintf ("SOAPAction: %s", vs->soap_action);
+  cookie = vs->cookie ? strdup (vs->cookie) : NULL;
+  host = strdup (vs->host);
+  pthread_mutex_unlock (&vs->ka_lock);
+  if (h && host) {
+    char *colon = strchr (host, ':');
+    if (colon)
+      *colon = '\0';
+    http_set_tls (h, &vs->tls);
+    if (cookie)
+      http_set_cookie (h, host, "vmware_soap_session", cookie);
+  }
+  for (;;) {
+    struct timespec until;
+    bool stop;
+    clock_gettime (CLOCK_REALTIME, &until);
+    until.tv_sec += vs->ka_interval_s;
+    pthread_mutex_lock (&vs->ka_lock);
+    while (!vs->ka_stop
+           && pthread_cond_timedwait (&vs->ka_cond, &vs->ka_lock, &until) != ETIMEDOUT)
+      ;
+    stop = vs->ka_stop;
+    pthread_mutex_unlock (&vs->ka_lock);
+    if (stop || h == NULL)
+      break;
+    {
+      const char *headers[] = { "Content-Type: text/xml; charset=utf-8", action, NULL };
+      struct http_request req = { .method = "POST", .url = vs->url, .headers = headers,
+                                  .body = body, .body_len = strlen (body), .idempotent = true,
+                                  .error_is_answer = true, .what = "vCenter keep-alive" };
+      struct http_response resp = { 0 };
+      if (http_request (h, &req, &resp) == 0)
+        log_debug ("%s: keep-alive: HTTP %ld", vs->host, resp.status);
+      http_response_free (&resp);
+    }
+  }
+  http_free (h);
+  return NULL;
+}
+
+int
+vs_keepalive_start (struct vsphere *vs, int interval_s)
+{
+  if (vs->ka_running)
+    return 0;
+  vs->ka_stop = false;
+  vs->ka_interval_s = interval_s > 0 ? interval_s : 300;
+  if (pthread_create (&vs->ka_thread, NULL, keepalive_main, vs) != 0) {
+    log_warn ("%s: cannot start the session keep-alive: %s", vs->host, strerror (errno));
+    return -1;
+  }
+  vs->ka_running = true;
+  return 0;
+}
+
+void
+vs_keepalive_stop (struct vsphere *vs)
+{
+  if (!vs->ka_running)
+    return;
+  pthread_mutex_lock (&vs->ka_lock);
+  vs->ka_stop = true;
+  pthread_cond_signal (&vs->ka_cond);
+  pthread_mutex_unlock (&vs->ka_lock);
+  pthread_join (vs->ka_thread, NULL);
+  vs->ka_running = false;
+}
+
 void
 vs_disconnect (struct vsphere *vs)
 {
   if (vs == NULL)
     return;
+  vs_keepalive_stop (vs);
   if (vs->logged_in) {
     const json_t *sm = vs_get (vs->sc, "sessionManager");
     struct vs_fault f = { 0 };
@@ -277,6 +386,10 @@ vs_disconnect (struct vsphere *vs)
   free (vs->password);
   free (vs->soap_action);
   free (vs->cookie);
+  free (vs->cacert);
+  free (vs->thumbprint);
   json_decref (vs->sc);
+  pthread_mutex_destroy (&vs->ka_lock);
+  pthread_cond_destroy (&vs->ka_cond);
   free (vs);
 }

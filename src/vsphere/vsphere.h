@@ -53,6 +53,14 @@ int vs_call (struct vsphere *vs, const char *method, const char *this_type,
 json_t *vs_invoke (struct vsphere *vs, const char *method, const char *this_type,
                    const char *this_value, const char *args_xml);
 
+/* Keep the session alive while no SOAP call is made for a long time (a
+ * long copy reading disks with the session cookie): a thread calls
+ * CurrentTime on its own connection every interval_s seconds (300 if 0).
+ * vs_disconnect stops it.  The cookie it holds is the one at start; after a
+ * re-login, restart it. */
+int vs_keepalive_start (struct vsphere *vs, int interval_s);
+void vs_keepalive_stop (struct vsphere *vs);
+
 /* ServiceContent as json ({rootFolder, propertyCollector, viewManager,
  * sessionManager, about{apiVersion, fullName, apiType, instanceUuid}, ...}). */
 const json_t *vs_service_content (const struct vsphere *vs);
