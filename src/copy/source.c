@@ -42,6 +42,27 @@ path_in_datastore (const char *file)
   return p;
 }
 
+/* Double the commas of a value put in qemu's key=value,... options. */
+static char *
+opts_escape (const char *s)
+{
+  size_t n = 0;
+  char *out, *o;
+
+  for (const char *p = s; *p; p++)
+    n += *p == ',' ? 2 : 1;
+  out = o = malloc (n + 1);
+  if (out == NULL)
+    return NULL;
+  for (const char *p = s; *p; p++) {
+    *o++ = *p;
+    if (*p == ',')
+      *o++ = ',';
+  }
+  *o = '\0';
+  return out;
+}
+
 int
 disk_source_argv (const struct disk_source_req *req, const char *socket,
                   const char *secret_file, char ***argv_out)
@@ -99,6 +120,34 @@ disk_source_argv (const struct disk_source_req *req, const char *socket,
     else if (req->cacert)
       r |= add (&v, xasprintf ("cainfo=%s", req->cacert));
     r |= add (&v, strdup ("timeout=300"));
+    break;
+
+  case DISK_SOURCE_EXPORT:
+    if (!req->url || !secret_file) {
+      log_error ("%s: export source needs the lease's disk URL and the session cookie",
+                 req->what);
+      return -1;
+    }
+    /* qemu's curl driver reads the streamOptimized VMDK with range
+     * requests; the cookie comes from a secret object read from a file.
+     * qemu cannot pin a certificate (no thumbprint, no CA option for
+     * curl): sslverify is off, and the caller has checked the lease's
+     * sslThumbprint against the certificate ferry verified itself on its
+     * own vCenter connection (http_peer_thumbprint) before starting this. */
+    {
+      CLEANUP_FREE char *url = opts_escape (req->url);
+      r |= add (&v, strdup ("qemu-nbd"));
+      r |= add (&v, strdup ("--read-only"));
+      r |= add (&v, strdup ("--persistent"));
+      r |= add (&v, strdup ("--shared=8"));
+      r |= add (&v, xasprintf ("--socket=%s", socket));
+      r |= add (&v, strdup ("--object"));
+      r |= add (&v, xasprintf ("secret,id=ck,file=%s", secret_file));
+      r |= add (&v, strdup ("--image-opts"));
+      r |= add (&v, url ? xasprintf ("driver=vmdk,file.driver=https,file.url=%s,"
+                                     "file.cookie-secret=ck,file.sslverify=off,"
+                                     "file.timeout=300", url) : NULL);
+    }
     break;
 
   case DISK_SOURCE_LOCAL:
@@ -159,10 +208,30 @@ disk_source_probe_vddk (const struct disk_source_req *req)
 static int
 available (const struct disk_source_req *req, bool quiet)
 {
-  if (req->kind == DISK_SOURCE_LOCAL) {
+  if (req->kind == DISK_SOURCE_LOCAL || req->kind == DISK_SOURCE_EXPORT) {
     if (spawn_which ("qemu-nbd") != 0) {
-      log_error ("%s: qemu-nbd is not installed: install qemu-utils", req->what);
+      if (!quiet)
+        log_error ("%s: qemu-nbd is not installed: install qemu-utils%s", req->what,
+                   req->kind == DISK_SOURCE_EXPORT ? " and qemu-block-extra" : "");
       return -1;
+    }
+    if (req->kind == DISK_SOURCE_EXPORT) {
+      /* A modular qemu (Debian's) reads HTTPS only with its curl module. */
+      glob_t g;
+      bool modular = glob ("/usr/lib{,64,/*}/qemu/block-*.so", GLOB_BRACE, NULL, &g) == 0;
+      bool curl = false;
+      if (modular) {
+        for (size_t i = 0; i < g.gl_pathc; i++)
+          if (strstr (g.gl_pathv[i], "/block-curl.so"))
+            curl = true;
+        globfree (&g);
+      }
+      if (modular && !curl) {
+        if (!quiet)
+          log_error ("%s: qemu's curl block driver (HTTPS) is not installed: install "
+                     "qemu-block-extra", req->what);
+        return -1;
+      }
     }
     return 0;
   }
@@ -258,6 +327,7 @@ disk_source_start (const struct disk_source_req *req, struct disk_source *src)
     }
     {
       CLEANUP_FREE char *content = req->kind == DISK_SOURCE_HTTPS
+        || req->kind == DISK_SOURCE_EXPORT
         ? xasprintf ("vmware_soap_session=%s", req->cookie ? req->cookie : "")
         : xasprintf ("%s", secret ? secret : "");
       size_t len = content ? strlen (content) : 0;

@@ -8,15 +8,20 @@
  *           the vSphere session cookie by file (cookie=+FILE);
  *   local   qemu-nbd, read-only, on the VMDK under an NFS-mounted datastore
  *           (local_disk_path; every VMDK subformat and snapshot delta chain
- *           qemu reads; cold migrations only).
- * (The export-lease source is a stream, handled by the workflow.) */
+ *           qemu reads; cold migrations only);
+ *   export  qemu-nbd, read-only, on the streamOptimized VMDK an export lease
+ *           (ExportVm's HttpNfcLease) serves over HTTPS, through qemu's curl
+ *           block driver (Debian: qemu-block-extra), the session cookie by
+ *           file (a qemu secret object).  The lease is the caller's: started
+ *           before (vsphere/lease.h) and completed or aborted after. */
 #ifndef FERRY_COPY_SOURCE_H
 #define FERRY_COPY_SOURCE_H
 
 #include <stdbool.h>
 #include <sys/types.h>
 
-enum disk_source_kind { DISK_SOURCE_VDDK, DISK_SOURCE_HTTPS, DISK_SOURCE_LOCAL };
+enum disk_source_kind { DISK_SOURCE_VDDK, DISK_SOURCE_HTTPS, DISK_SOURCE_LOCAL,
+                        DISK_SOURCE_EXPORT };
 
 struct disk_source_req {
   enum disk_source_kind kind;
@@ -29,8 +34,8 @@ struct disk_source_req {
   const char *vm_moref, *snapshot_moref;
   const char *transports;     /* e.g. "file:nbdssl:nbd" */
   const char *compression;    /* e.g. "fastlz", or NULL */
-  /* https */
-  const char *url;            /* the flat extent's URL */
+  /* https, export */
+  const char *url;            /* the flat extent's URL; export: the lease's disk URL */
   const char *cookie;         /* vmware_soap_session value */
   const char *cacert;
   bool insecure;

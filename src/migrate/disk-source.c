@@ -81,6 +81,63 @@ https_url (struct disk_source_plan *plan, struct vsphere *vs, const struct confi
   return keep (plan, vs_datastore_url (vs, dc, flat));
 }
 
+/* Start the VM's export lease and take the disk's URL from it, after
+ * checking the lease's certificate thumbprint: qemu can't pin one, so the
+ * server it will talk to must be the one ferry verified. */
+static int
+export_plan (struct vsphere *vs, const json_t *vm, const json_t *disk,
+             struct disk_source_plan *plan)
+{
+  struct disk_source_req *r = &plan->req;
+  const char *vmname = json_string_value (json_object_get (vm, "name"));
+  const char *moref = json_string_value (json_object_get (vm, "moref"));
+  const json_t *disks = json_object_get (vm, "disks");
+  const char *url, *tp, *host;
+  int index = -1;
+  size_t i;
+  json_t *d;
+
+  json_array_foreach (disks, i, d)
+    if (d == disk || json_equal (json_object_get (d, "key"), json_object_get (disk, "key")))
+      index = (int) i;
+  if (moref == NULL || index < 0) {
+    log_error ("%s: the disk is not one of the VM's", r->what);
+    return FERRY_EXIT_USAGE;
+  }
+  plan->vs = vs;
+  plan->lease = vm_export_start (vs, moref, vmname);
+  if (plan->lease == NULL)
+    return FERRY_EXIT_SOURCE;
+  url = export_lease_disk_url (plan->lease, index);
+  if (url == NULL) {
+    log_error ("%s: the export lease has %d disk URL(s), none for disk %d", r->what,
+               export_lease_disk_count (plan->lease), index);
+    return FERRY_EXIT_SOURCE;
+  }
+  tp = export_lease_disk_thumbprint (plan->lease, index);
+  host = strstr (url, "://");
+  host = host ? host + 3 : url;
+  if (strncmp (host, vs_host (vs), strlen (vs_host (vs))) == 0
+      && strchr ("/:", host[strlen (vs_host (vs))])) {
+    const char *peer = http_peer_thumbprint (vs_http (vs));
+    CLEANUP_FREE char *a = tp ? http_normalise_thumbprint (tp) : NULL;
+    CLEANUP_FREE char *b = peer ? http_normalise_thumbprint (peer) : NULL;
+    if (tp && (a == NULL || b == NULL || strcmp (a, b) != 0)) {
+      log_error ("%s: the export lease's certificate thumbprint %s is not the one of the "
+                 "vCenter certificate ferry verified (%s): refusing to read the disk",
+                 r->what, tp, peer ? peer : "none");
+      return FERRY_EXIT_SOURCE;
+    }
+  }
+  else
+    log_warn ("%s: the export lease's disk is served by another host than vCenter (%s); "
+              "qemu can't verify its certificate (thumbprint %s)", r->what, url,
+              tp ? tp : "not given");
+  r->url = keepc (plan, url);
+  r->cookie = keepc (plan, vs_cookie (vs));
+  return 0;
+}
+
 int
 disk_source_plan (struct vsphere *vs, const struct config *cfg, const json_t *vm,
                   const json_t *disk, const char *snapshot_moref, const char *workdir,
@@ -159,17 +216,43 @@ disk_source_plan (struct vsphere *vs, const struct config *cfg, const json_t *vm
       return FERRY_EXIT_USAGE;
     }
   }
+  else if (strcmp (kind, "export") == 0) {
+    int e;
+    r->kind = DISK_SOURCE_EXPORT;
+    if (snapshot_moref)
+      log_warn ("%s: the export source reads the powered-off VM's current disks, not "
+                "snapshot %s", r->what, snapshot_moref);
+    e = export_plan (vs, vm, disk, plan);
+    if (e) {
+      disk_source_plan_free (plan);
+      return e;
+    }
+  }
   else {
-    log_error ("disk_source '%s': use auto, vddk, https or local", kind);
+    log_error ("disk_source '%s': use auto, vddk, https, local or export", kind);
     disk_source_plan_free (plan);
     return FERRY_EXIT_USAGE;
   }
   return 0;
 }
 
+int
+disk_source_plan_progress (struct disk_source_plan *plan, int percent)
+{
+  return plan->lease ? export_lease_progress (plan->vs, plan->lease, percent) : 0;
+}
+
+int
+disk_source_plan_complete (struct disk_source_plan *plan)
+{
+  return plan->lease ? export_lease_complete (plan->vs, plan->lease) : 0;
+}
+
 void
 disk_source_plan_free (struct disk_source_plan *plan)
 {
+  export_lease_free (plan->vs, plan->lease);   /* aborts it if still open */
+  plan->lease = NULL;
   json_decref (plan->keep);
   plan->keep = NULL;
 }
