@@ -285,7 +285,12 @@ find_or_create_volume (struct ctx *c, struct vm_state *st, const json_t *vm, con
 
 /* ---- copy ---- */
 
-struct progress_ctx { const char *what; double last; };
+struct progress_ctx {
+  const char *what;
+  double last;
+  struct disk_source_plan *plan;      /* an export lease to keep alive */
+  double last_lease;
+};
 
 static void
 progress_cb (void *opaque, const struct copy_progress *p)
@@ -293,6 +298,12 @@ progress_cb (void *opaque, const struct copy_progress *p)
   struct progress_ctx *pc = opaque;
   char a[16], b[16], r[16];
   double t = now_s ();
+
+  /* An export lease times out without progress reports. */
+  if (pc->plan && t - pc->last_lease >= 60) {
+    pc->last_lease = t;
+    disk_source_plan_progress (pc->plan, p->total ? (int) (p->bytes_done * 100 / p->total) : 0);
+  }
 
   if (!p->final && t - pc->last < 10)
     return;
@@ -321,7 +332,7 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
   struct disk_source src;
   struct copy_options co;
   struct copy_stats cs = { 0 };
-  struct progress_ctx pc = { what, now_s () };
+  struct progress_ctx pc = { what, now_s (), NULL, now_s () };
   json_t *rec = json_object_get (state_obj (st, "volumes"), k);
   int r;
   uint64_t cap = (uint64_t) json_integer_value (json_object_get (disk, "capacity_bytes"));
@@ -409,6 +420,7 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
     disk_source_plan_free (&plan);
     return r;
   }
+  pc.plan = &plan;
   copy_options_init (&co);
   co.src = src.uri;
   co.dst = device;
@@ -432,6 +444,8 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
   disk_source_stop (&src);
   rmdir (workdir);
   free (ranges);
+  if (r == 0)
+    disk_source_plan_complete (&plan);    /* an export lease: done (else aborted) */
   disk_source_plan_free (&plan);
   *copy_s += cs.seconds;
   json_object_set_new (pass, "bytes_copied", json_integer ((json_int_t) cs.bytes_written));
