@@ -151,6 +151,11 @@ func labVMs(extra int) []vmSpec {
 				d("lab-blocked", 1, 2001, "lsilogic", 1, 128*MiB, "independent_persistent"),
 			},
 			NICs: []nicDev{{Key: 4000, Type: "e1000", Network: stdNetwork, MAC: "00:50:56:aa:03:01"}}},
+		// lab-big: one 8 GiB disk (2 GiB of data in the usual pattern), CBT on: bench/sync.
+		{Name: "lab-big", GuestID: "debian11_64Guest", Firmware: "bios", Version: "vmx-14",
+			CPUs: 1, CoresPerSocket: 1, MemoryMB: 1024, CBT: true, PowerOn: true,
+			Disks: []diskDev{d("lab-big", 0, 2000, "pvscsi", 0, 8*GiB, "persistent")},
+			NICs:  []nicDev{{Key: 4000, Type: "vmxnet3", Network: stdNetwork, MAC: "00:50:56:aa:04:01", IP: "192.168.100.14"}}},
 	}
 	for i := 1; i <= extra; i++ {
 		name := fmt.Sprintf("lab-scale-%04d", i)
