@@ -63,6 +63,32 @@ opts_escape (const char *s)
   return out;
 }
 
+/* nbdkit serving read-only on a private socket, dying with ferry. */
+static int
+add_nbdkit (string_vector *v, const char *socket, const char *plugin)
+{
+  int r = 0;
+  r |= add (v, strdup ("nbdkit"));
+  r |= add (v, strdup ("--readonly"));
+  r |= add (v, strdup ("--exit-with-parent"));
+  r |= add (v, strdup ("--foreground"));
+  r |= add (v, xasprintf ("--unix=%s", socket));
+  r |= add (v, strdup (plugin));
+  return r;
+}
+
+/* qemu-nbd read-only, serving several connections, until stopped. */
+static int
+add_qemu_nbd (string_vector *v)
+{
+  int r = 0;
+  r |= add (v, strdup ("qemu-nbd"));
+  r |= add (v, strdup ("--read-only"));
+  r |= add (v, strdup ("--persistent"));
+  r |= add (v, strdup ("--shared=8"));
+  return r;
+}
+
 int
 disk_source_argv (const struct disk_source_req *req, const char *socket,
                   const char *secret_file, char ***argv_out)
@@ -77,12 +103,7 @@ disk_source_argv (const struct disk_source_req *req, const char *socket,
       log_error ("%s: vddk source needs server, user, password, VM and disk file", req->what);
       return -1;
     }
-    r |= add (&v, strdup ("nbdkit"));
-    r |= add (&v, strdup ("--readonly"));
-    r |= add (&v, strdup ("--exit-with-parent"));
-    r |= add (&v, strdup ("--foreground"));
-    r |= add (&v, xasprintf ("--unix=%s", socket));
-    r |= add (&v, strdup ("vddk"));
+    r |= add_nbdkit (&v, socket, "vddk");
     r |= add (&v, xasprintf ("server=%s", req->server));
     if (req->port && req->port != 443)
       r |= add (&v, xasprintf ("port=%d", req->port));
@@ -107,12 +128,7 @@ disk_source_argv (const struct disk_source_req *req, const char *socket,
       log_error ("%s: https source needs the extent URL and the session cookie", req->what);
       return -1;
     }
-    r |= add (&v, strdup ("nbdkit"));
-    r |= add (&v, strdup ("--readonly"));
-    r |= add (&v, strdup ("--exit-with-parent"));
-    r |= add (&v, strdup ("--foreground"));
-    r |= add (&v, xasprintf ("--unix=%s", socket));
-    r |= add (&v, strdup ("curl"));
+    r |= add_nbdkit (&v, socket, "curl");
     r |= add (&v, xasprintf ("url=%s", req->url));
     r |= add (&v, xasprintf ("cookie=+%s", secret_file));
     if (req->insecure)
@@ -136,10 +152,7 @@ disk_source_argv (const struct disk_source_req *req, const char *socket,
      * own vCenter connection (http_peer_thumbprint) before starting this. */
     {
       CLEANUP_FREE char *url = opts_escape (req->url);
-      r |= add (&v, strdup ("qemu-nbd"));
-      r |= add (&v, strdup ("--read-only"));
-      r |= add (&v, strdup ("--persistent"));
-      r |= add (&v, strdup ("--shared=8"));
+      r |= add_qemu_nbd (&v);
       r |= add (&v, xasprintf ("--socket=%s", socket));
       r |= add (&v, strdup ("--object"));
       r |= add (&v, xasprintf ("secret,id=ck,file=%s", secret_file));
@@ -155,10 +168,7 @@ disk_source_argv (const struct disk_source_req *req, const char *socket,
       log_error ("%s: local source needs local_disk_path and the disk file", req->what);
       return -1;
     }
-    r |= add (&v, strdup ("qemu-nbd"));
-    r |= add (&v, strdup ("--read-only"));
-    r |= add (&v, strdup ("--persistent"));
-    r |= add (&v, strdup ("--shared=8"));
+    r |= add_qemu_nbd (&v);
     r |= add (&v, strdup ("--format=vmdk"));
     r |= add (&v, xasprintf ("--socket=%s", socket));
     r |= add (&v, xasprintf ("%s/%s", req->local_disk_path, path_in_datastore (req->file)));
