@@ -128,7 +128,7 @@ usage (FILE *fp)
            "       ferry help COMMAND | ferry COMMAND --help | ferry --version\n\n"
            "Commands:\n", FERRY_VERSION);
   for (const struct command *c = commands; c->name; c++)
-    fprintf (fp, "  %-10s %s%s\n", c->name, c->summary, c->run ? "" : " (not built yet)");
+    fprintf (fp, "  %-12s %s%s\n", c->name, c->summary, c->run ? "" : " (not built yet)");
   fprintf (fp,
            "\nConfiguration: os-migrate's vars.yaml and secrets.yml work unchanged:\n"
            "  ferry migrate -e @secrets.yml -e @vars.yaml\n"
