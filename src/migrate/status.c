@@ -173,10 +173,7 @@ migrate_teardown (const struct config *cfg, const json_t *names)
       if (json_is_true (json_object_get (fl, "created")) && json_string_value (json_object_get (fl, "id"))) {
         CLEANUP_FREE char *path = xasprintf ("/flavors/%s",
                                              json_string_value (json_object_get (fl, "id")));
-        long status = 0;
-        json_t *r = os_request (os, OS_COMPUTE, "DELETE", path, NULL, &status);
-        json_decref (r);
-        if (status >= 200 && status < 300)
+        if (os_delete (os, OS_COMPUTE, path, "Nova delete flavor") == 0)
           log_info ("VM %s: flavor %s deleted", vm, json_string_value (json_object_get (fl, "name")));
       }
     }

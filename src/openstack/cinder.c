@@ -169,12 +169,7 @@ os_volume_delete (struct os_client *c, const char *id)
 {
   CLEANUP_FREE char *path = xasprintf ("/volumes/%s", id);
   CLEANUP_FREE char *what = xasprintf ("Cinder delete volume %s", id);
-  struct os_call call = { .service = OS_VOLUME, .method = "DELETE", .path = path, .what = what,
-                          .quiet_404 = true };
-  long st = 0;
-  CLEANUP_JSON json_t *ans = os_call (c, &call, &st);
-
-  return ans || st == 404 ? 0 : -1;
+  return os_delete (c, OS_VOLUME, path, what);
 }
 
 /* Cinder's user message about a volume (API 3.3), e.g. "schedule allocate

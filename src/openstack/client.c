@@ -309,3 +309,14 @@ os_list (struct os_client *c, const char *service, const char *path, const char 
   }
   return TAKE_PTR (all);
 }
+
+int
+os_delete (struct os_client *c, const char *service, const char *path, const char *what)
+{
+  struct os_call call = { .service = service, .method = "DELETE", .path = path, .what = what,
+                          .quiet_404 = true };
+  long st = 0;
+  CLEANUP_JSON json_t *ans = os_call (c, &call, &st);
+
+  return ans || st == 404 ? 0 : -1;
+}

@@ -120,10 +120,5 @@ os_image_delete (struct os_client *c, const char *id)
 {
   CLEANUP_FREE char *path = xasprintf ("/images/%s", id);
   CLEANUP_FREE char *what = xasprintf ("Glance delete image %s", id);
-  struct os_call call = { .service = OS_IMAGE, .method = "DELETE", .path = path, .what = what,
-                          .quiet_404 = true };
-  long st = 0;
-  CLEANUP_JSON json_t *ans = os_call (c, &call, &st);
-
-  return ans || st == 404 ? 0 : -1;
+  return os_delete (c, OS_IMAGE, path, what);
 }

@@ -187,12 +187,7 @@ os_port_delete (struct os_client *c, const char *id)
 {
   CLEANUP_FREE char *path = xasprintf ("/ports/%s", id);
   CLEANUP_FREE char *what = xasprintf ("Neutron delete port %s", id);
-  struct os_call call = { .service = OS_NETWORK, .method = "DELETE", .path = path,
-                          .what = what, .quiet_404 = true };
-  long st = 0;
-  CLEANUP_JSON json_t *ans = os_call (c, &call, &st);
-
-  return ans || st == 404 ? 0 : -1;
+  return os_delete (c, OS_NETWORK, path, what);
 }
 
 json_t *

@@ -212,12 +212,7 @@ os_server_delete (struct os_client *c, const char *id)
 {
   CLEANUP_FREE char *path = xasprintf ("/servers/%s", id);
   CLEANUP_FREE char *what = xasprintf ("Nova delete server %s", id);
-  struct os_call call = { .service = OS_COMPUTE, .method = "DELETE", .path = path,
-                          .what = what, .quiet_404 = true };
-  long st = 0;
-  CLEANUP_JSON json_t *ans = os_call (c, &call, &st);
-
-  return ans || st == 404 ? 0 : -1;
+  return os_delete (c, OS_COMPUTE, path, what);
 }
 
 int
@@ -262,12 +257,7 @@ os_server_detach_volume (struct os_client *c, const char *server_id, const char 
                                        volume_id);
   CLEANUP_FREE char *what = xasprintf ("Nova detach volume %s from server %s", volume_id,
                                        server_id);
-  struct os_call call = { .service = OS_COMPUTE, .method = "DELETE", .path = path,
-                          .what = what, .quiet_404 = true };
-  long st = 0;
-  CLEANUP_JSON json_t *ans = os_call (c, &call, &st);
-
-  return ans || st == 404 ? 0 : -1;
+  return os_delete (c, OS_COMPUTE, path, what);
 }
 
 json_t *

@@ -95,6 +95,10 @@ json_t *os_call (struct os_client *c, const struct os_call *call, long *status);
 json_t *os_request (struct os_client *c, const char *service, const char *method,
                     const char *path, const json_t *body, long *status);
 
+/* DELETE path on a service; a resource already gone (404) is success.
+ * 0, or -1 after logging (what names the call). */
+int os_delete (struct os_client *c, const char *service, const char *path, const char *what);
+
 /* Pin or unpin (version NULL) the microversion sent to a service
  * ("volume" "3.59").  Nova is pinned to OS_NOVA_MICROVERSION by default. */
 int os_set_microversion (struct os_client *c, const char *service, const char *version);
