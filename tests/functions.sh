@@ -33,6 +33,17 @@ run_cmd () {
 }
 run_ferry () { want=$1; shift; run_cmd "$want" "$FERRY" "$@"; }
 
+# wait_for_file FILE PID LOG WHAT: wait (up to 60 s) until FILE is non-empty,
+# failing with LOG shown if the background process PID ends first.
+wait_for_file () {
+    for _ in $(seq 12000); do
+        [ -s "$1" ] && return 0
+        kill -0 "$2" 2>/dev/null || { cat "$3"; fail "$4 ended before $(basename "$1") appeared"; }
+        sleep 0.005
+    done
+    fail "$(basename "$1") did not appear within 60 s"
+}
+
 # expect_in FILE PATTERN (grep -E)
 expect_in () { grep -Eq -- "$2" "$1" || { cat "$1"; fail "'$2' not in $(basename "$1")"; }; }
 expect_not_in () { ! grep -Eq -- "$2" "$1" || { cat "$1"; fail "'$2' found in $(basename "$1")"; }; }

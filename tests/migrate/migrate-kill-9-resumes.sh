@@ -14,12 +14,7 @@ ckpt=$FERRY_LAB_DIR/data/lab-multi/disk-2000.checkpoint
 "$FERRY" migrate $(E_LAB) -e skip_conversion=true --vm lab-multi > "$TMP/run1.out" 2> "$TMP/run1.err" &
 pid=$!
 # Kill once the copy of the first disk has started (its checkpoint exists).
-for _ in $(seq 1200); do
-    [ -e "$ckpt" ] && break
-    kill -0 $pid 2>/dev/null || { cat "$TMP/run1.err"; fail "first run ended before copying"; }
-    sleep 0.02
-done
-[ -e "$ckpt" ] || fail "no checkpoint appeared"
+wait_for_file "$ckpt" $pid "$TMP/run1.err" "the first run"
 sleep 0.3
 recorded=$(grep -c "^D " "$ckpt" || :)
 kill -9 $pid

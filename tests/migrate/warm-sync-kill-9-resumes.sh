@@ -31,12 +31,7 @@ volumes_match_flat $VM "sync 1"
 "$FERRY" sync $E --enable-cbt > "$TMP/run2.out" 2> "$TMP/run2.err" &
 pid=$!
 # Kill as soon as the copy has started (its checkpoint exists).
-for _ in $(seq 6000); do
-    [ -e "$ckpt" ] && break
-    kill -0 $pid 2>/dev/null || { cat "$TMP/run2.err"; fail "the second sync ended before copying"; }
-    sleep 0.005
-done
-[ -e "$ckpt" ] || fail "no checkpoint appeared"
+wait_for_file "$ckpt" $pid "$TMP/run2.err" "the second sync"
 kill -9 $pid
 wait $pid 2>/dev/null || :
 [ "$(jq -r .phase "$S")" = copying ] ||

@@ -3,12 +3,7 @@
 start_disk_server () {
     "$FERRY" disk-server "$@" > "$TMP/uri" 2> "$TMP/server.err" &
     server_pid=$!
-    for _ in $(seq 300); do
-        [ -s "$TMP/uri" ] && break
-        kill -0 $server_pid 2>/dev/null || { cat "$TMP/server.err"; fail "disk-server exited"; }
-        sleep 0.1
-    done
-    [ -s "$TMP/uri" ] || fail "disk-server printed no URI"
+    wait_for_file "$TMP/uri" $server_pid "$TMP/server.err" "disk-server"
     URI=$(cat "$TMP/uri")
 }
 stop_disk_server () {
