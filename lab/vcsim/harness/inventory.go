@@ -157,6 +157,23 @@ func labVMs(extra int) []vmSpec {
 			Disks: []diskDev{d("lab-big", 0, 2000, "pvscsi", 0, 8*GiB, "persistent")},
 			NICs:  []nicDev{{Key: 4000, Type: "vmxnet3", Network: stdNetwork, MAC: "00:50:56:aa:04:01", IP: "192.168.100.14"}}},
 	}
+	// lab-small-01 … lab-small-10: small VMs with real data (512 MiB disk with 128 MiB of data;
+	// even-numbered ones also a 256 MiB second disk), CBT on, NICs alternating between the
+	// standard and the distributed port group: parallel migrations and bench/parallel.
+	for i := 1; i <= 10; i++ {
+		name := fmt.Sprintf("lab-small-%02d", i)
+		disks := []diskDev{d(name, 0, 2000, "pvscsi", 0, 512*MiB, "persistent")}
+		if i%2 == 0 {
+			disks = append(disks, d(name, 1, 2001, "pvscsi", 1, 256*MiB, "persistent"))
+		}
+		net, ip := stdNetwork, fmt.Sprintf("192.168.100.%d", 100+i)
+		if i%2 == 0 {
+			net, ip = dvPortgrp, fmt.Sprintf("192.168.200.%d", 100+i)
+		}
+		specs = append(specs, vmSpec{Name: name, GuestID: "debian11_64Guest", Firmware: "bios", Version: "vmx-14",
+			CPUs: 1, CoresPerSocket: 1, MemoryMB: 1024, CBT: true, PowerOn: true, Disks: disks,
+			NICs: []nicDev{{Key: 4000, Type: "vmxnet3", Network: net, MAC: fmt.Sprintf("00:50:56:aa:10:%02x", i), IP: ip}}})
+	}
 	for i := 1; i <= extra; i++ {
 		name := fmt.Sprintf("lab-scale-%04d", i)
 		specs = append(specs, vmSpec{Name: name, GuestID: "debian11_64Guest", Firmware: "bios", Version: "vmx-14",
