@@ -61,6 +61,7 @@ cmd_check (struct cli *cli, int argc, char **argv)
 
   checks_vmware (cli->cfg, json_array_size (names) ? names : NULL, warm, rows, vms);
   checks_openstack (cli->cfg, vms, rows);
+  checks_conversion (cli->cfg, vms, rows);
 
   json_array_foreach (rows, i, row) {
     const char *st = json_string_value (json_object_get (row, "status"));

@@ -28,4 +28,12 @@ void checks_vmware (const struct config *cfg, const json_t *names, bool warm, js
  * attached volumes. */
 void checks_openstack (const struct config *cfg, const json_t *plan_vms, json_t *rows);
 
+/* The conversion host (this machine): virt-v2v-in-place and its version,
+ * virt-customize, libguestfs launching its appliance (a success is
+ * remembered for a day in the data dir), the guest OS of each VM (vms:
+ * discovered objects), virtio-win for Windows guests, free space in
+ * TMPDIR and available memory for ferry_parallel conversions (2 GB each).
+ * One pass row when skip_conversion. */
+void checks_conversion (const struct config *cfg, const json_t *vms, json_t *rows);
+
 #endif

@@ -785,6 +785,21 @@ ensure_server (struct ctx *c, struct vm_state *st, const json_t *vm, const json_
   return 0;
 }
 
+/* Has every disk of the VM been copied into its volume? */
+static bool
+every_disk_copied (struct vm_state *st, const json_t *disks)
+{
+  size_t i;
+  json_t *d;
+
+  json_array_foreach (disks, i, d) {
+    CLEANUP_FREE char *k = xasprintf ("%lld", (long long) json_integer_value (json_object_get (d, "key")));
+    if (!json_is_true (json_object_get (json_object_get (state_obj (st, "volumes"), k), "copied")))
+      return false;
+  }
+  return json_array_size (disks) > 0;
+}
+
 /* Detach volumes from the conversion host: all asked for at once, then
  * waited for.  0, or -1 if any failed (each logged). */
 static int
@@ -995,6 +1010,11 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     }
   }
 
+  /* What the conversion will need, before anything is copied. */
+  if (!config_get_bool (c->cfg, "skip_conversion") && !c->o->dry_run
+      && (rc = convert_precheck (c->cfg, vm)) != 0)
+    goto out;
+
   /* Plan. */
   nets = resolve_ports_plan (c, vm, &rc);
   if (nets == NULL)
@@ -1130,7 +1150,14 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
   if (c->o->mode == MIGRATE_COLD) {
     CLEANUP_FREE char *ps = vm_power_state (c->vs, moref);
     if (ps && strcmp (ps, "poweredOff") != 0) {
-      if (config_get_bool (c->cfg, "shutdown")) {
+      /* Windows is converted only from a cleanly stopped guest (NTFS and
+       * virt-v2v need it), as the seeds do. */
+      bool windows = !config_get_bool (c->cfg, "skip_conversion")
+        && strcmp (inventory_guest_family (json_string_value (json_object_get (vm, "guest_id")))
+                   ?: "", "windows") == 0;
+      if (windows && !config_get_bool (c->cfg, "shutdown"))
+        log_info ("VM %s: a Windows guest is shut down before its snapshot", vmname);
+      if (config_get_bool (c->cfg, "shutdown") || windows) {
         if (vm_shutdown (c->vs, moref, vmname, (int) config_get_int (c->cfg, "shutdown_timeout"),
                          config_get_bool (c->cfg, "force_power_off")) == -1) {
           rc = FERRY_EXIT_SOURCE;
@@ -1176,6 +1203,13 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
           unlink (ck);
         }
         json_object_del (st.j, "pass");
+      }
+      else if (earlier && !off && every_disk_copied (&st, disks)) {
+        /* A complete set from one earlier snapshot (e.g. the conversion
+         * failed after the copy): consistent, kept, and said. */
+        log_warn ("VM %s: every disk was copied by an earlier run, from a snapshot of the "
+                  "running VM taken then: that copy is reused (ferry teardown first to copy "
+                  "the disks afresh)", vmname);
       }
       else if (earlier && !off) {
         const char *k;
@@ -1280,15 +1314,64 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     goto out;
   }
 
-  /* Conversion, on the attached volumes. */
+  /* Conversion, on the attached volumes, with a restore point per volume. */
   if (config_get_bool (c->cfg, "skip_conversion"))
     log_info ("VM %s: conversion skipped (skip_conversion)", vmname);
   else {
     CLEANUP_FREE char *clog = xasprintf ("%s/virt-v2v.log", st.dir);
+    CLEANUP_JSON json_t *points = NULL;
+    bool reused = false;
+
     state_phase (&st, "converting");
-    rc = convert_guest (c->cfg, vm, devices, st.dir, clog);
-    if (rc)
+    points = convert_restore_points_take (c->os, vmname, vol_ids, &reused);
+    if (points == NULL) {
+      rc = FERRY_EXIT_DEST;
       goto out;
+    }
+    /* An interrupted conversion left the volumes half converted: start
+     * again from what was copied. */
+    if (reused) {
+      log_info ("VM %s: an earlier conversion was interrupted: restoring the volumes from "
+                "their restore points before converting again", vmname);
+      rc = FERRY_EXIT_DEST;
+      if (detach_all (c, vmname, vol_ids) == -1)
+        goto out;
+      json_array_clear (attached);
+      if (convert_restore_points_restore (c->os, vmname, points) == -1)
+        goto out;
+      json_array_clear (devices);
+      json_array_foreach (vol_ids, i, d) {
+        CLEANUP_FREE char *what = xasprintf ("VM %s volume %s", vmname, json_string_value (d));
+        char *dev;
+        if (attach_volume_start (c->os, c->conv_host, json_string_value (d)) == -1)
+          goto out;
+        json_array_append (attached, d);
+        if ((dev = attach_volume_finish (c->os, json_string_value (d), what)) == NULL)
+          goto out;
+        json_array_append_new (devices, json_string (dev));
+        free (dev);
+      }
+    }
+    json_object_set_new (st.j, "conversion", json_string ("running"));
+    state_save (&st);
+    rc = convert_guest (c->cfg, vm, devices, st.dir, clog);
+    if (rc) {
+      /* The volumes go back to what was copied: no half-converted guest
+       * stays behind, and a rerun converts again. */
+      json_object_set_new (st.j, "conversion", json_string ("failed"));
+      if (json_object_size (points) && detach_all (c, vmname, vol_ids) == 0) {
+        json_array_clear (attached);
+        if (convert_restore_points_restore (c->os, vmname, points) == 0) {
+          json_object_set_new (st.j, "conversion", json_string ("failed, volumes restored"));
+          convert_restore_points_drop (c->os, vmname, points);
+        }
+      }
+      log_error ("VM %s: conversion failed: no instance was created; the full log is %s; "
+                 "fix the cause and run ferry migrate again (the disks are not copied again)",
+                 vmname, clog);
+      goto out;
+    }
+    convert_restore_points_drop (c->os, vmname, points);
   }
   json_object_set_new (st.j, "converted_or_skipped", json_true ());
   json_object_set_new (st.j, "conversion", json_string (config_get_bool (c->cfg, "skip_conversion")

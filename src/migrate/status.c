@@ -7,6 +7,7 @@
 
 #include "migrate/migrate.h"
 #include "migrate/state.h"
+#include "migrate/convert.h"
 #include "migrate/attach.h"
 #include "config/clouds.h"
 #include "openstack/resources.h"
@@ -157,6 +158,8 @@ migrate_teardown (const struct config *cfg, const json_t *names)
           if (conv)
             detach_volume (os, conv, vid, vm);
         }
+        if (vid && !gone)
+          convert_restore_points_purge (os, vm, vid);     /* an interrupted conversion's */
         if (vid && (gone || (os_volume_delete (os, vid) == 0
                              && os_volume_wait_gone (os, vid, 600) == 0))) {
           CLEANUP_FREE char *ck = xasprintf ("%s/disk-%s.checkpoint", st.dir, k);

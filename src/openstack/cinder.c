@@ -270,3 +270,100 @@ os_volume_quotas (struct os_client *c)
                           .what = "Cinder quotas" };
   return member (os_call (c, &call, NULL), "quota_set");
 }
+
+/* ---- snapshots (the restore point before a guest conversion) ---- */
+
+json_t *
+os_snapshot_create (struct os_client *c, const char *volume_id, const char *name,
+                    const char *description, const json_t *metadata)
+{
+  CLEANUP_FREE char *what = xasprintf ("Cinder create snapshot '%s' of volume %s", name,
+                                       volume_id);
+  /* force: the volume is attached to the conversion host (in-use). */
+  CLEANUP_JSON json_t *body = json_pack ("{s:{s:s, s:s, s:s, s:b, s:O?}}", "snapshot",
+                                         "volume_id", volume_id, "name", name,
+                                         "description", description ? description : "",
+                                         "force", 1, "metadata", metadata);
+  struct os_call call = { .service = OS_VOLUME, .method = "POST", .path = "/snapshots",
+                          .body = body, .what = what };
+
+  return body ? member (os_call (c, &call, NULL), "snapshot") : NULL;
+}
+
+json_t *
+os_snapshot_list (struct os_client *c, const char *volume_id)
+{
+  CLEANUP_FREE char *path = xasprintf ("/snapshots/detail?volume_id=%s", volume_id);
+  CLEANUP_FREE char *what = xasprintf ("Cinder list snapshots of volume %s", volume_id);
+  struct os_call call = { .service = OS_VOLUME, .method = "GET", .path = path, .what = what };
+
+  return member (os_call (c, &call, NULL), "snapshots");
+}
+
+struct swait {
+  struct os_client *c;
+  const char *id, *status;
+  char *last;
+};
+
+static int
+swait_done (void *arg)
+{
+  struct swait *w = arg;
+  CLEANUP_FREE char *path = xasprintf ("/snapshots/%s", w->id);
+  CLEANUP_FREE char *what = xasprintf ("Cinder show snapshot %s", w->id);
+  struct os_call call = { .service = OS_VOLUME, .method = "GET", .path = path, .what = what,
+                          .quiet_404 = true };
+  long status = 0;
+  CLEANUP_JSON json_t *s = member (os_call (w->c, &call, &status), "snapshot");
+  const char *st = json_string_value (json_object_get (s, "status"));
+
+  if (status == 404)
+    return strcmp (w->status, "deleted") == 0 ? 1 : -1;
+  if (s == NULL)
+    return -1;
+  free (w->last);
+  w->last = strdup (st ? st : "?");
+  if (st && strcmp (st, w->status) == 0)
+    return 1;
+  if (st && strncmp (st, "error", 5) == 0)
+    return -1;
+  return 0;
+}
+
+int
+os_snapshot_wait (struct os_client *c, const char *id, const char *status, int timeout_s,
+                  char **last_status)
+{
+  struct swait w = { .c = c, .id = id, .status = status };
+  int r = os_poll (timeout_s, 500, swait_done, &w);
+
+  if (last_status)
+    *last_status = w.last;
+  else
+    free (w.last);
+  return r;
+}
+
+int
+os_snapshot_delete (struct os_client *c, const char *id)
+{
+  CLEANUP_FREE char *path = xasprintf ("/snapshots/%s", id);
+  CLEANUP_FREE char *what = xasprintf ("Cinder delete snapshot %s", id);
+  return os_delete (c, OS_VOLUME, path, what);
+}
+
+int
+os_volume_revert (struct os_client *c, const char *volume_id, const char *snapshot_id)
+{
+  static const char *const hdrs[] = { "OpenStack-API-Version: volume 3.40", NULL };
+  CLEANUP_FREE char *path = xasprintf ("/volumes/%s/action", volume_id);
+  CLEANUP_FREE char *what = xasprintf ("Cinder revert volume %s to snapshot %s", volume_id,
+                                       snapshot_id);
+  CLEANUP_JSON json_t *body = json_pack ("{s:{s:s}}", "revert", "snapshot_id", snapshot_id);
+  struct os_call call = { .service = OS_VOLUME, .method = "POST", .path = path, .body = body,
+                          .headers = hdrs, .what = what };
+  CLEANUP_JSON json_t *ans = os_call (c, &call, NULL);
+
+  return ans ? 0 : -1;
+}

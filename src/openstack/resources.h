@@ -54,6 +54,21 @@ json_t *os_volume_wait (struct os_client *c, const char *id, const char *status,
 int os_volume_wait_gone (struct os_client *c, const char *id, int timeout_s);
 /* Volume types visible to the project: array of {id, name, ...}. */
 json_t *os_volume_types (struct os_client *c);
+
+/* Snapshots.  Create one of a volume, attached or not (force), with
+ * metadata (may be NULL): returns the snapshot object (status "creating").
+ * List a volume's snapshots (array).  Wait for a status ("available", or
+ * "deleted" for gone): 0, -1 on an error status (not logged: the caller
+ * says what it means), -2 on timeout; *last_status (if not NULL, malloc'd)
+ * the last status seen.  Delete (already gone is success).  Revert a
+ * detached volume to its latest snapshot (API 3.40). */
+json_t *os_snapshot_create (struct os_client *c, const char *volume_id, const char *name,
+                            const char *description, const json_t *metadata);
+json_t *os_snapshot_list (struct os_client *c, const char *volume_id);
+int os_snapshot_wait (struct os_client *c, const char *id, const char *status, int timeout_s,
+                      char **last_status);
+int os_snapshot_delete (struct os_client *c, const char *id);
+int os_volume_revert (struct os_client *c, const char *volume_id, const char *snapshot_id);
 /* {"volumes": {"limit": N, "in_use": N, ...}, "gigabytes": {...}, ...} */
 json_t *os_volume_quotas (struct os_client *c);
 

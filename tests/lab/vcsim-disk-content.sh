@@ -2,7 +2,8 @@
 # Disk content of the lab VMs: every disk's flat file exists with the capacity's size, its
 # descriptor is a valid VMDK (qemu-img info: vmdk, createType vmfs, extent = the flat file),
 # the data follows the documented pattern (checked at stride 3 of the disks of VMs other than
-# lab-multi: lab-multi is the CBT VM that warm-migration tests write to), has holes,
+# lab-multi: lab-multi is the CBT VM that warm-migration tests write to; nor of lab-linux-1disk
+# when it holds the bootable guest), has holes,
 # and the datastore's HTTPS file access (GET /folder/...?dcPath=DC0&dsName=LocalDS_0 with a
 # Range header) returns the same bytes as the file.
 set -eu
@@ -40,6 +41,9 @@ if ds != os.environ["FERRY_LAB_DATASTORE"]:
 c = labsoap.Client(lab)
 c.login(lab["user"], lab["password"])
 names = ("lab-linux-1disk", "lab-multi", "lab-windows", "lab-blocked")
+# lab/lab up installs a bootable guest (lab/guest) as lab-linux-1disk's disk.
+guest_installed = os.path.exists(os.path.join(os.environ.get("FERRY_LAB_DIR", "/var/lib/ferry-lab"),
+                                              "vcsim", "guest-installed"))
 ndisks = 0
 for name in names:
     vm = labsoap.vm(lab, name)
@@ -72,7 +76,8 @@ for name in names:
                 or len(ext) != 1 or os.path.realpath(ext[0].get("filename", "")) != os.path.realpath(d["flat"])):
             fail("qemu-img info %s: %r" % (d["descriptor"], info))
         # Pattern: stride 3 (12 MiB) holds fill bytes of the seeded stream, then a hole.
-        if d["capacity"] > 16 << 20 and name != "lab-multi":
+        if d["capacity"] > 16 << 20 and name != "lab-multi" and not (
+                name == "lab-linux-1disk" and guest_installed):
             off = 12 << 20
             with open(d["flat"], "rb") as f:
                 f.seek(off)
