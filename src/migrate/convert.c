@@ -154,6 +154,9 @@ static const char *const vmware_slot_names[] = {
  * "ferry-nic: ..." per decision goes to the conversion log. */
 static const char nic_script_body[] =
   "set -u\n"
+  "R=${FERRY_NIC_ROOT:-}   # the guest's root: / inside the guest, a directory in tests\n"
+  "mkdir -p \"$R\"/var/log; : > \"$R\"/var/log/ferry-nic-names.log\n"
+  "say () { echo \"ferry-nic: $*\"; echo \"ferry-nic: $*\" >> \"$R\"/var/log/ferry-nic-names.log; }\n"
   "lc () { printf '%s' \"$1\" | tr 'A-F' 'a-f'; }\n"
   "pairs=''\n"
   "names=''\n"
@@ -167,22 +170,22 @@ static const char nic_script_body[] =
   "pair () {\n"
   "  m=$(lc \"$1\"); n=$2\n"
   "  [ -n \"$n\" ] && has \"$macs\" \"$m\" || return 0\n"
-  "  mac_pinned \"$m\" || name_pinned \"$n\" || { pairs=\"$pairs $m=$n\"; echo \"ferry-nic: $n has MAC $m in $3\"; }\n"
+  "  mac_pinned \"$m\" || name_pinned \"$n\" || { pairs=\"$pairs $m=$n\"; say \"$n has MAC $m in $3\"; }\n"
   "}\n"
-  "for f in /etc/NetworkManager/system-connections/*; do\n"
+  "for f in \"$R\"/etc/NetworkManager/system-connections/*; do\n"
   "  [ -f \"$f\" ] || continue\n"
   "  n=$(sed -n 's/^interface-name=//p' \"$f\" | head -n 1)\n"
   "  m=$(sed -n 's/^mac-address=//p' \"$f\" | head -n 1)\n"
   "  add_name \"$n\"; [ -z \"$m\" ] || pair \"$m\" \"$n\" \"$f\"\n"
   "done\n"
-  "for f in /etc/sysconfig/network-scripts/ifcfg-* /etc/sysconfig/network/ifcfg-*; do\n"
+  "for f in \"$R\"/etc/sysconfig/network-scripts/ifcfg-* \"$R\"/etc/sysconfig/network/ifcfg-*; do\n"
   "  [ -f \"$f\" ] || continue\n"
   "  n=$(sed -n 's/^DEVICE=[\"'\\'']*\\([^\"'\\'']*\\).*/\\1/p' \"$f\" | head -n 1)\n"
   "  [ -n \"$n\" ] || n=${f##*/ifcfg-}\n"
   "  m=$(sed -n 's/^HWADDR=[\"'\\'']*\\([0-9A-Fa-f:]*\\).*/\\1/p' \"$f\" | head -n 1)\n"
   "  add_name \"$n\"; [ -z \"$m\" ] || pair \"$m\" \"$n\" \"$f\"\n"
   "done\n"
-  "for f in /etc/netplan/*.yaml /etc/netplan/*.yml; do\n"
+  "for f in \"$R\"/etc/netplan/*.yaml \"$R\"/etc/netplan/*.yml; do\n"
   "  [ -f \"$f\" ] || continue\n"
   "  out=$(awk '\n"
   "    function flush() { if (key != \"\") print (set != \"\" ? set : key), mac; key = \"\"; mac = \"\"; set = \"\" }\n"
@@ -200,7 +203,7 @@ static const char nic_script_body[] =
   "$out\n"
   "EOF\n"
   "done\n"
-  "for f in /etc/network/interfaces /etc/network/interfaces.d/*; do\n"
+  "for f in \"$R\"/etc/network/interfaces \"$R\"/etc/network/interfaces.d/*; do\n"
   "  [ -f \"$f\" ] || continue\n"
   "  out=$(awk '$1 == \"iface\" { n = $2; print n } $1 == \"hwaddress\" && n != \"\" { print n, ($2 == \"ether\" ? $3 : $2) }' \"$f\")\n"
   "  while read -r n m; do\n"
@@ -214,7 +217,7 @@ static const char nic_script_body[] =
   "for m in $macs; do\n"
   "  i=$((i + 1)); h=$(echo $slots | cut -d' ' -f$i)\n"
   "  if ! mac_pinned \"$m\" && [ -n \"$h\" ] && has \"$names\" \"$h\" && ! name_pinned \"$h\"; then\n"
-  "    pairs=\"$pairs $m=$h\"; echo \"ferry-nic: $h is VMware's name for the NIC with MAC $m (slot order)\"\n"
+  "    pairs=\"$pairs $m=$h\"; say \"$h is VMware's name for the NIC with MAC $m (slot order)\"\n"
   "  fi\n"
   "done\n"
   "# One name and one NIC left: they go together.\n"
@@ -223,19 +226,19 @@ static const char nic_script_body[] =
   "for m in $macs; do mac_pinned \"$m\" || lm=\"$lm $m\"; done\n"
   "set -- $ln\n"
   "if [ $# -eq 1 ] && [ $(echo $lm | wc -w) -eq 1 ]; then\n"
-  "  pairs=\"$pairs $(echo $lm)=$1\"; echo \"ferry-nic: $1 is the only configured name left, $(echo $lm) the only NIC\"\n"
+  "  pairs=\"$pairs $(echo $lm)=$1\"; say \"$1 is the only configured name left, $(echo $lm) the only NIC\"\n"
   "  set --\n"
   "fi\n"
-  "for n in \"$@\"; do echo \"ferry-nic: WARNING: can't tell which NIC '$n' is (no MAC in its configuration): not pinned\"; done\n"
-  "[ -n \"$pairs\" ] || { echo 'ferry-nic: no interface names to pin'; exit 0; }\n"
-  "mkdir -p /etc/udev/rules.d /etc/systemd/network\n"
-  "r=/etc/udev/rules.d/70-ferry-persistent-net.rules\n"
+  "for n in \"$@\"; do say \"WARNING: can't tell which NIC '$n' is (no MAC in its configuration): not pinned\"; done\n"
+  "[ -n \"$pairs\" ] || { say 'no interface names to pin'; exit 0; }\n"
+  "mkdir -p \"$R\"/etc/udev/rules.d \"$R\"/etc/systemd/network\n"
+  "r=\"$R\"/etc/udev/rules.d/70-ferry-persistent-net.rules\n"
   "echo '# Written by ferry at migration: NIC names kept from VMware, by MAC.' > \"$r\"\n"
   "for p in $pairs; do\n"
   "  m=${p%%=*}; n=${p#*=}\n"
   "  echo \"SUBSYSTEM==\\\"net\\\", ACTION==\\\"add\\\", ATTR{address}==\\\"$m\\\", NAME=\\\"$n\\\"\" >> \"$r\"\n"
-  "  printf '# Written by ferry at migration.\\n[Match]\\nMACAddress=%s\\n\\n[Link]\\nName=%s\\n' \"$m\" \"$n\" > \"/etc/systemd/network/10-ferry-$n.link\"\n"
-  "  echo \"ferry-nic: pinned $n to $m\"\n"
+  "  printf '# Written by ferry at migration.\\n[Match]\\nMACAddress=%s\\n\\n[Link]\\nName=%s\\n' \"$m\" \"$n\" > \"$R/etc/systemd/network/10-ferry-$n.link\"\n"
+  "  say \"pinned $n to $m\"\n"
   "done\n";
 
 char *
@@ -499,8 +502,12 @@ convert_guest (const struct config *cfg, const json_t *vm, const json_t *devices
       string_vector_append (&cv, strdup (json_string_value (json_array_get (devices, i))));
     }
     if (script_path && !caps.run) {
+      /* virt-customize keeps a script's output to itself: its decisions
+       * come back as a file. */
       string_vector_append (&cv, strdup ("--run"));
       string_vector_append (&cv, strdup (script_path));
+      string_vector_append (&cv, strdup ("--copy-out"));
+      string_vector_append (&cv, xasprintf ("/var/log/ferry-nic-names.log:%s", workdir));
     }
     if (boot && *boot && !caps.firstboot) {
       string_vector_append (&cv, strdup ("--firstboot"));
@@ -522,6 +529,11 @@ convert_guest (const struct config *cfg, const json_t *vm, const json_t *devices
     }
   }
   log_conversion_facts (name, log_path);
+  if (script_path && !caps.run) {
+    CLEANUP_FREE char *nl = xasprintf ("%s/ferry-nic-names.log", workdir);
+    if (nl)
+      log_conversion_facts (name, nl);
+  }
   log_info ("VM %s: guest converted", name);
   r = 0;
   goto out;
