@@ -285,11 +285,13 @@ create_one (struct os_client *os, json_t *n)
     int r = find_created (os, name, &have);
     if (r == -1)
       return -1;
-    if (r == 0)
-      id = json_string_value (json_object_get (have, "id"));
+    if (r == 0) {
+      json_object_set (neutron, "id", json_object_get (have, "id"));
+      id = json_string_value (json_object_get (neutron, "id"));
+    }
   }
   if (id == NULL) {
-    CLEANUP_JSON json_t *attrs = json_pack ("{s:s, s:s++}", "name", name, "description",
+    CLEANUP_JSON json_t *attrs = json_pack ("{s:s, s:s+}", "name", name, "description",
                                             MARK " network for VMware port group ", pg);
     CLEANUP_FREE char *what = xasprintf ("Neutron create network '%s' for port group '%s'",
                                          name, pg);
@@ -313,8 +315,6 @@ create_one (struct os_client *os, json_t *n)
     json_object_set_new (n, "created", json_true ());
     log_info ("created network %s (%s) for port group '%s'", name, id, pg);
   }
-  else
-    json_object_set (neutron, "id", json_string (id));
   /* Its subnets: one per planned CIDR, found again by CIDR. */
   {
     CLEANUP_JSON json_t *existing = subnets_of (os, id);
@@ -379,7 +379,7 @@ create_security_group (struct os_client *os, json_t *n)
     json_object_set (sg, "id", json_object_get (json_array_get (list, 0), "id"));
     return 0;
   }
-  attrs = json_pack ("{s:s, s:s++}", "name", name, "description",
+  attrs = json_pack ("{s:s, s:s+}", "name", name, "description",
                      MARK " security group for VMware port group ",
                      json_string_value (json_object_get (n, "name")));
   what = xasprintf ("Neutron create security group '%s'", name);

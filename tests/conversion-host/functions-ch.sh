@@ -1,7 +1,6 @@
 # Helpers for the conversion-host tests (lab only).  Source after
 # tests/functions.sh and tests/migrate/functions-migrate.sh.
-LABJSON=$FERRY_LAB_DIR/openstack/lab.json
-lab_id () { jq -r "$1" "$LABJSON"; }
+lab_id () { jq -r "$1" "$FERRY_LAB_DIR/openstack/lab.json"; }
 
 # snapshot FILE [--admin]: ids of every server, security group, floating IP
 # and flavor the user sees, one per line, to compare before and after.
