@@ -51,10 +51,12 @@ void cli_print_command_help (const struct command *cmd, FILE *fp);
 /* The subcommands. */
 int cmd_check (struct cli *cli, int argc, char **argv);
 int cmd_config (struct cli *cli, int argc, char **argv);
+int cmd_conversion_host (struct cli *cli, int argc, char **argv);
 int cmd_copy (struct cli *cli, int argc, char **argv);
 int cmd_discover (struct cli *cli, int argc, char **argv);
 int cmd_disk_server (struct cli *cli, int argc, char **argv);
 int cmd_migrate (struct cli *cli, int argc, char **argv);
+int cmd_networks (struct cli *cli, int argc, char **argv);
 int cmd_status (struct cli *cli, int argc, char **argv);
 int cmd_teardown (struct cli *cli, int argc, char **argv);
 int cmd_sync (struct cli *cli, int argc, char **argv);

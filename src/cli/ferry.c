@@ -99,6 +99,38 @@ const struct command commands[] = {
     "      --print-argv         print the NBD server's command line (no secrets) and exit\n"
     "      --workdir DIR        private directory for the socket (default /tmp/ferry-disk-server-PID)\n"
     "Prints the NBD URI (nbd+unix:///?socket=...) and serves until SIGINT/SIGTERM.\n" },
+  { "conversion-host", cmd_conversion_host,
+    "Deploy, show or delete the conversion host in the destination cloud",
+    "ferry conversion-host deploy|status|delete [-e @FILE]... [--name NAME] [--parallel N] "
+    "[--no-wait-ssh] [--format text|json]",
+    "Actions:\n"
+    "  deploy                   create (or find and reuse) the instance, flavor, security\n"
+    "                           group and floating IP; print its address and inventory\n"
+    "  status                   its server status, addresses, flavor, attached volumes\n"
+    "  delete                   delete what deploy made, nothing else\n"
+    "Options:\n"
+    "      --name NAME          the host: server ferry-conversion-host-NAME\n"
+    "                           (conversion_host_name, default 'default')\n"
+    "      --parallel N         migrations it must run at once: 1 vCPU and 2 GB each,\n"
+    "                           at least 2 vCPU / 4 GB / 16 GB (ferry_parallel, default 1)\n"
+    "      --no-wait-ssh        do not wait for SSH (conversion_host_wait_ssh: false)\n"
+    "      --wait-ssh           wait for SSH (up to conversion_host_ssh_timeout s)\n"
+    "      --format FMT         text (default) or json\n"
+    "A host that does not answer SSH is reported, not a failure.\n" },
+  { "networks", cmd_networks,
+    "Plan or create the destination networks for the source port groups",
+    "ferry networks plan|create [-e @FILE]... [--vm NAME]... [--format text|json] "
+    "[--write FILE]",
+    "Actions:\n"
+    "  plan                     the selected VMs' port groups (VLAN, subnets seen in guest\n"
+    "                           addresses) matched to Neutron networks by network_map,\n"
+    "                           and what create would make for the unmapped ones\n"
+    "  create                   make them (found again by name on a rerun) and print the\n"
+    "                           network_map that maps every port group\n"
+    "Options:\n"
+    "      --vm NAME            this VM (repeatable); default: vms_list\n"
+    "      --format FMT         text (default) or json\n"
+    "      --write FILE         create: also write the network_map snippet to FILE\n" },
   { "config", cmd_config,
     "Show the effective configuration (secrets masked) or the known keys",
     "ferry config show [-e @FILE]... [--format yaml|json] | ferry config keys",
@@ -128,7 +160,7 @@ usage (FILE *fp)
            "       ferry help COMMAND | ferry COMMAND --help | ferry --version\n\n"
            "Commands:\n", FERRY_VERSION);
   for (const struct command *c = commands; c->name; c++)
-    fprintf (fp, "  %-12s %s%s\n", c->name, c->summary, c->run ? "" : " (not built yet)");
+    fprintf (fp, "  %-16s %s%s\n", c->name, c->summary, c->run ? "" : " (not built yet)");
   fprintf (fp,
            "\nConfiguration: os-migrate's vars.yaml and secrets.yml work unchanged:\n"
            "  ferry migrate -e @secrets.yml -e @vars.yaml\n"

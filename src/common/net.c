@@ -100,3 +100,70 @@ net_split_host_port (const char *hp, int dflt, int *port)
   }
   return strdup (hp);
 }
+
+int
+net_local_address (const char *host, char *addr, size_t n)
+{
+  struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *res = NULL;
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof ss;
+  int fd, r = -1;
+
+  if (getaddrinfo (host, "9", &hints, &res) != 0)
+    return -1;
+  fd = socket (res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd != -1 && connect (fd, res->ai_addr, res->ai_addrlen) == 0
+      && getsockname (fd, (struct sockaddr *) &ss, &sl) == 0
+      && getnameinfo ((struct sockaddr *) &ss, sl, addr, n, NULL, 0, NI_NUMERICHOST) == 0)
+    r = 0;
+  if (fd != -1)
+    close (fd);
+  freeaddrinfo (res);
+  return r;
+}
+
+int
+net_read_banner (const char *host, int port, int timeout_ms, char *line, size_t n)
+{
+  struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+  char ps[16];
+  size_t len = 0;
+  int fd, r;
+
+  snprintf (ps, sizeof ps, "%d", port);
+  if ((r = getaddrinfo (host, ps, &hints, &res)) != 0) {
+    snprintf (line, n, "cannot resolve %s: %s", host, gai_strerror (r));
+    return -1;
+  }
+  fd = socket (res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd == -1 || (connect (fd, res->ai_addr, res->ai_addrlen) == -1 && errno != EINPROGRESS)) {
+    snprintf (line, n, "TCP %s:%d: %s", host, port, strerror (errno));
+    goto fail;
+  }
+  while (len + 1 < n) {
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    ssize_t got;
+    if (poll (&p, 1, timeout_ms) != 1) {
+      snprintf (line, n, "TCP %s:%d: no answer within %d ms", host, port, timeout_ms);
+      goto fail;
+    }
+    got = read (fd, line + len, 1);
+    if (got <= 0) {
+      snprintf (line, n, "TCP %s:%d: %s", host, port,
+                got == 0 ? "closed without a banner" : strerror (errno));
+      goto fail;
+    }
+    if (line[len] == '\n' || line[len] == '\r')
+      break;
+    len++;
+  }
+  line[len] = '\0';
+  close (fd);
+  freeaddrinfo (res);
+  return 0;
+ fail:
+  if (fd != -1)
+    close (fd);
+  freeaddrinfo (res);
+  return -1;
+}

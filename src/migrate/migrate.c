@@ -10,6 +10,7 @@
 
 #include "migrate/migrate.h"
 #include "migrate/attach.h"
+#include "migrate/conversion-host.h"
 #include "migrate/convert.h"
 #include "migrate/disk-source.h"
 #include "migrate/plan.h"
@@ -1489,6 +1490,11 @@ migrate_vms (const struct config *cfg, const json_t *names, const struct migrate
   c.os = os_connect (cloud, &rc);
   if (c.os == NULL)
     return rc;
+  /* already_deploy_conversion_host: false -- deploy or reuse it first. */
+  if (!o->dry_run && (rc = conversion_host_auto (cfg, c.os)) != 0) {
+    os_disconnect (c.os);
+    return rc;
+  }
   rc = vs_connect_config (cfg, &c.vs);
   if (rc) {
     os_disconnect (c.os);

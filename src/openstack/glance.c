@@ -122,3 +122,37 @@ os_image_delete (struct os_client *c, const char *id)
   CLEANUP_FREE char *what = xasprintf ("Glance delete image %s", id);
   return os_delete (c, OS_IMAGE, path, what);
 }
+
+int
+os_image_find (struct os_client *c, const char *ref, json_t **out, char **why)
+{
+  CLEANUP_FREE char *eref = os_url_escape (ref);
+  CLEANUP_FREE char *path = xasprintf ("/images?name=%s", eref);
+  CLEANUP_FREE char *what = xasprintf ("Glance find image '%s'", ref);
+  CLEANUP_JSON json_t *list = NULL;
+
+  *out = NULL;
+  *why = NULL;
+  if (os_is_uuid (ref)) {
+    bool gone = false;
+    *out = os_image_get (c, ref, true, &gone);
+    if (*out)
+      return 0;
+    if (!gone)
+      return -1;
+  }
+  list = os_list (c, OS_IMAGE, path, "images", what);
+  if (list == NULL)
+    return -1;
+  if (json_array_size (list) == 1) {
+    *out = json_incref (json_array_get (list, 0));
+    return 0;
+  }
+  if (json_array_size (list) == 0)
+    *why = xasprintf ("no image named or with id '%s' is visible to project %s", ref,
+                      os_project_name (c));
+  else
+    *why = xasprintf ("%zu images are named '%s': give the id instead", json_array_size (list),
+                      ref);
+  return 1;
+}

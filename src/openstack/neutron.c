@@ -170,16 +170,72 @@ os_port_list (struct os_client *c, const char *query)
 }
 
 int
-os_port_set_tags (struct os_client *c, const char *id, const json_t *tags)
+os_neutron_set_tags (struct os_client *c, const char *collection, const char *id,
+                     const json_t *tags)
 {
-  CLEANUP_FREE char *path = xasprintf ("/ports/%s/tags", id);
-  CLEANUP_FREE char *what = xasprintf ("Neutron set tags on port %s", id);
+  CLEANUP_FREE char *path = xasprintf ("/%s/%s/tags", collection, id);
+  CLEANUP_FREE char *what = xasprintf ("Neutron set tags on %s %s", collection, id);
   CLEANUP_JSON json_t *body = json_pack ("{s:O}", "tags", tags);
   struct os_call call = { .service = OS_NETWORK, .method = "PUT", .path = path, .body = body,
                           .what = what };
   CLEANUP_JSON json_t *ans = os_call (c, &call, NULL);
 
   return ans ? 0 : -1;
+}
+
+int
+os_port_set_tags (struct os_client *c, const char *id, const json_t *tags)
+{
+  return os_neutron_set_tags (c, "ports", id, tags);
+}
+
+json_t *
+os_neutron_list (struct os_client *c, const char *collection, const char *query)
+{
+  CLEANUP_FREE char *path = xasprintf ("/%s%s%s", collection, query && *query ? "?" : "",
+                                       query ? query : "");
+  CLEANUP_FREE char *key = strdup (collection);
+  CLEANUP_FREE char *what = xasprintf ("Neutron list %s", collection);
+
+  for (char *p = key; p && *p; p++)
+    if (*p == '-')
+      *p = '_';
+  return os_list (c, OS_NETWORK, path, key, what);
+}
+
+json_t *
+os_neutron_create (struct os_client *c, const char *collection, const json_t *attrs,
+                   const char *what)
+{
+  /* The body's member is the singular of the collection: security_group,
+   * security_group_rule, floatingip, network, subnet, router. */
+  CLEANUP_FREE char *singular = strdup (collection);
+  CLEANUP_FREE char *path = xasprintf ("/%s", collection);
+  CLEANUP_JSON json_t *body = NULL;
+  size_t n;
+
+  if (singular == NULL)
+    return NULL;
+  for (char *p = singular; *p; p++)
+    if (*p == '-')
+      *p = '_';
+  n = strlen (singular);
+  if (n && singular[n - 1] == 's')
+    singular[n - 1] = '\0';
+  body = json_pack ("{s:O}", singular, attrs);
+  {
+    struct os_call call = { .service = OS_NETWORK, .method = "POST", .path = path,
+                            .body = body, .what = what };
+    return member (os_call (c, &call, NULL), singular);
+  }
+}
+
+int
+os_neutron_delete (struct os_client *c, const char *collection, const char *id)
+{
+  CLEANUP_FREE char *path = xasprintf ("/%s/%s", collection, id);
+  CLEANUP_FREE char *what = xasprintf ("Neutron delete %s %s", collection, id);
+  return os_delete (c, OS_NETWORK, path, what);
 }
 
 int

@@ -50,15 +50,31 @@ json_t *
 os_flavor_create (struct os_client *c, const char *name, int vcpus, long long ram_mb,
                   long long disk_gb, bool is_public)
 {
-  CLEANUP_JSON json_t *body = json_pack ("{s:{s:s, s:i, s:I, s:I, s:b}}", "flavor",
+  return os_flavor_create_described (c, name, vcpus, ram_mb, disk_gb, is_public, NULL);
+}
+
+json_t *
+os_flavor_create_described (struct os_client *c, const char *name, int vcpus, long long ram_mb,
+                            long long disk_gb, bool is_public, const char *description)
+{
+  CLEANUP_JSON json_t *body = json_pack ("{s:{s:s, s:i, s:I, s:I, s:b, s:s?}}", "flavor",
                                          "name", name, "vcpus", vcpus, "ram", (json_int_t) ram_mb,
                                          "disk", (json_int_t) disk_gb,
-                                         "os-flavor-access:is_public", is_public);
+                                         "os-flavor-access:is_public", is_public,
+                                         "description", description);
   CLEANUP_FREE char *what = xasprintf ("Nova create flavor '%s' (%d vCPU, %lld MiB)", name,
                                        vcpus, ram_mb);
   struct os_call call = { .service = OS_COMPUTE, .method = "POST", .path = "/flavors",
                           .body = body, .what = what };
   return member (os_call (c, &call, NULL), "flavor");
+}
+
+int
+os_flavor_delete (struct os_client *c, const char *id)
+{
+  CLEANUP_FREE char *path = xasprintf ("/flavors/%s", id);
+  CLEANUP_FREE char *what = xasprintf ("Nova delete flavor %s", id);
+  return os_delete (c, OS_COMPUTE, path, what);
 }
 
 /* Standard base64, malloc'd. */
@@ -97,10 +113,18 @@ os_server_create (struct os_client *c, const struct os_server_spec *spec)
     return NULL;
   if (spec->block_devices)
     json_object_set_new (srv, "block_device_mapping_v2", json_deep_copy (spec->block_devices));
+  if (spec->image_ref)
+    json_object_set_new (srv, "imageRef", json_string (spec->image_ref));
   if (spec->ports) {
     json_t *nets = json_array ();
     json_array_foreach (spec->ports, i, v)
       json_array_append_new (nets, json_pack ("{s:O}", "port", v));
+    json_object_set_new (srv, "networks", nets);
+  }
+  else if (spec->networks) {
+    json_t *nets = json_array ();
+    json_array_foreach (spec->networks, i, v)
+      json_array_append_new (nets, json_pack ("{s:O}", "uuid", v));
     json_object_set_new (srv, "networks", nets);
   }
   else
@@ -140,6 +164,19 @@ os_server_get (struct os_client *c, const char *id, bool quiet_404, bool *gone)
   CLEANUP_FREE char *path = xasprintf ("/servers/%s", id);
   CLEANUP_FREE char *what = xasprintf ("Nova get server %s", id);
   return get_quiet (c, path, what, "server", quiet_404, gone);
+}
+
+int
+os_server_set_metadata (struct os_client *c, const char *id, const json_t *metadata)
+{
+  CLEANUP_FREE char *path = xasprintf ("/servers/%s/metadata", id);
+  CLEANUP_FREE char *what = xasprintf ("Nova set metadata on server %s", id);
+  CLEANUP_JSON json_t *body = json_pack ("{s:O}", "metadata", metadata);
+  struct os_call call = { .service = OS_COMPUTE, .method = "POST", .path = path, .body = body,
+                          .what = what };
+  CLEANUP_JSON json_t *ans = os_call (c, &call, NULL);
+
+  return ans ? 0 : -1;
 }
 
 json_t *

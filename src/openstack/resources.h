@@ -77,12 +77,19 @@ json_t *os_flavor_list (struct os_client *c);   /* details, extra specs not incl
 json_t *os_flavor_get (struct os_client *c, const char *id, bool quiet_404, bool *gone);
 json_t *os_flavor_create (struct os_client *c, const char *name, int vcpus, long long ram_mb,
                           long long disk_gb, bool is_public);
+/* The same with a description (Nova 2.55+), which ferry uses to mark what it made. */
+json_t *os_flavor_create_described (struct os_client *c, const char *name, int vcpus,
+                                    long long ram_mb, long long disk_gb, bool is_public,
+                                    const char *description);
+int os_flavor_delete (struct os_client *c, const char *id);
 
 struct os_server_spec {
   const char *name;
   const char *flavor_id;
   const json_t *block_devices;  /* block_device_mapping_v2 array */
   const json_t *ports;          /* array of port ids (strings) */
+  const json_t *networks;       /* or: array of network ids, Nova makes the ports */
+  const char *image_ref;        /* boot from this Glance image (no block_devices) */
   const char *key_name;
   const json_t *security_groups; /* array of names (ignored by Nova for given ports) */
   const char *availability_zone;
@@ -92,6 +99,8 @@ struct os_server_spec {
 };
 json_t *os_server_create (struct os_client *c, const struct os_server_spec *spec);
 json_t *os_server_get (struct os_client *c, const char *id, bool quiet_404, bool *gone);
+/* Add or change metadata keys of a server (POST: the others are kept). */
+int os_server_set_metadata (struct os_client *c, const char *id, const json_t *metadata);
 /* Servers matching a query ("name=^web$"), details. */
 json_t *os_server_list (struct os_client *c, const char *query);
 /* Wait for ACTIVE; on ERROR logs Nova's fault message and returns NULL. */
@@ -140,6 +149,16 @@ json_t *os_port_get (struct os_client *c, const char *id, bool quiet_404, bool *
 json_t *os_port_list (struct os_client *c, const char *query);
 int os_port_set_tags (struct os_client *c, const char *id, const json_t *tags);
 int os_port_delete (struct os_client *c, const char *id);
+/* Any Neutron collection ("security-groups", "security-group-rules",
+ * "floatingips", "networks", "subnets", "routers"): list with a query
+ * (may be NULL), create from attrs ({"name": ...}, the body's inner
+ * member), delete by id (gone already is success), replace the tags. */
+json_t *os_neutron_list (struct os_client *c, const char *collection, const char *query);
+json_t *os_neutron_create (struct os_client *c, const char *collection, const json_t *attrs,
+                           const char *what);
+int os_neutron_delete (struct os_client *c, const char *collection, const char *id);
+int os_neutron_set_tags (struct os_client *c, const char *collection, const char *id,
+                         const json_t *tags);
 /* GET /quotas/{project}/details: {"port": {"limit", "used", ...}, ...} */
 json_t *os_network_quotas (struct os_client *c);
 
@@ -153,6 +172,8 @@ int os_image_upload (struct os_client *c, const char *id, int fd, long long size
 json_t *os_image_get (struct os_client *c, const char *id, bool quiet_404, bool *gone);
 json_t *os_image_wait_active (struct os_client *c, const char *id, int timeout_s);
 int os_image_delete (struct os_client *c, const char *id);
+/* Find an image by id or by (unique) name: as os_network_find. */
+int os_image_find (struct os_client *c, const char *ref, json_t **out, char **why);
 
 /* ---- quotas.c ---- */
 /* The quotas that bound a migration, from Cinder, Nova and Neutron:

@@ -20,11 +20,12 @@ static const char *const vm_paths[] = {
 
 struct typepaths { const char *type; const char *const *paths; };
 static const char *const name_parent[] = { "name", "parent", NULL };
-static const char *const host_paths[] = { "name", "parent", "config.network.vnic", NULL };
+static const char *const host_paths[] = { "name", "parent", "config.network.vnic",
+                                          "config.network.portgroup", NULL };
 static const char *const dc_paths[] = { "name", "parent", NULL };
 static const char *const ds_paths[] = { "name", "summary.type", "summary.url", NULL };
 static const char *const net_paths[] = { "name", NULL };
-static const char *const dvpg_paths[] = { "name", "key", NULL };
+static const char *const dvpg_paths[] = { "name", "key", "config.defaultPortConfig", NULL };
 
 static const struct typepaths specs[] = {
   { "VirtualMachine", vm_paths },
@@ -376,20 +377,36 @@ build_vm (const json_t *o, const json_t *index)
       const char *pgkey = vs_str (b, "port.portgroupKey");
       const char *netname = vs_str (b, "deviceName");
       json_t *ips = json_array ();
+      long long vlan = -1;      /* a single VLAN id; -1: none known (or a trunk) */
       size_t k;
       json_t *g;
       if (pgkey) {
-        /* The port group's name, from the inventory. */
+        /* The port group's name and VLAN, from the inventory. */
         json_t *x;
         const char *ik;
         json_object_foreach ((json_t *) index, ik, x)
           if (strncmp (ik, "DistributedVirtualPortgroup:", 28) == 0
-              && vs_str (x, "props.key") && strcmp (vs_str (x, "props.key"), pgkey) == 0)
+              && vs_str (x, "props.key") && strcmp (vs_str (x, "props.key"), pgkey) == 0) {
+            const json_t *pc = json_object_get (json_object_get (x, "props"),
+                                                "config.defaultPortConfig");
             netname = vs_str (x, "props.name");
+            vlan = vs_int (pc, "vlan.vlanId", -1);
+          }
       }
       else if (!netname && vs_get (b, "network")) {
         const json_t *n = json_object_get (index, moref_key (vs_get (b, "network"), key, sizeof key));
         netname = vs_str (n, "props.name");
+      }
+      if (!pgkey && netname && host) {
+        /* A standard port group: its VLAN on the VM's host. */
+        CLEANUP_JSON json_t *pgs = vs_array (json_object_get (json_object_get (host, "props"),
+                                                              "config.network.portgroup"),
+                                             NULL);
+        size_t q;
+        json_t *pg;
+        json_array_foreach (pgs, q, pg)
+          if (vs_str (pg, "spec.name") && strcmp (vs_str (pg, "spec.name"), netname) == 0)
+            vlan = vs_int (pg, "spec.vlanId", -1);
       }
       json_array_foreach (gnet, k, g)
         if (mac && vs_str (g, "macAddress") && strcasecmp (vs_str (g, "macAddress"), mac) == 0) {
@@ -401,12 +418,13 @@ build_vm (const json_t *o, const json_t *index)
               json_array_append (ips, ip);
         }
       json_array_append_new (nics, json_pack (
-        "{s:I, s:s, s:s?, s:s?, s:s?, s:b, s:o, s:s?}",
+        "{s:I, s:s, s:s?, s:s?, s:s?, s:o, s:b, s:o, s:s?}",
         "key", (json_int_t) vs_int (d, "key", 0),
         "type", nic_model (type),
         "mac", mac,
         "network", netname,
         "portgroup_key", pgkey,
+        "vlan", vlan >= 0 ? json_integer (vlan) : json_null (),
         "connected", vs_bool (d, "connectable.connected", vs_bool (d, "connectable.startConnected", false)),
         "ips", ips,
         "label", vs_str (d, "deviceInfo.label")));

@@ -4,7 +4,7 @@
 . "$FERRY_SRCDIR/tests/functions.sh"
 run_ferry 0 --help
 cp "$TMP/out" "$TMP/help"
-for c in discover check copy migrate sync cutover status teardown config; do
+for c in discover check copy migrate sync cutover status teardown conversion-host networks config; do
     expect_in "$TMP/help" "^  $c +[A-Z]"
     run_ferry 0 help "$c"
     expect_in "$TMP/out" "^Usage: ferry $c"
