@@ -161,6 +161,20 @@ main (int argc, char **argv)
   char *global_e[256];
   int c, r;
 
+  /* Started under an Ansible module's name (the collection's links to
+   * ferry, copied to the host as AnsiballZ_<module>): one args file. */
+  {
+    const char *module = ansible_module_for (argv[0]);
+    if (module) {
+      if (argc != 2) {
+        fprintf (stderr, "ferry: started as the Ansible module '%s': usage: %s ARGS_FILE "
+                 "(a JSON object of module arguments)\n", module, argv[0]);
+        return FERRY_EXIT_USAGE;
+      }
+      return ansible_module_main (module, argv[1]);
+    }
+  }
+
   cli.global_e = global_e;
   opterr = 0;
   /* '+': stop at the first non-option, the subcommand. */
@@ -210,6 +224,17 @@ main (int argc, char **argv)
     cli.cmd = cmd;
     cli_print_command_help (cmd, stdout);
     return FERRY_EXIT_OK;
+  }
+
+  /* Plumbing for the Ansible collection, not in the command list. */
+  if (strcmp (argv[optind], "ansible-module") == 0) {
+    if (argc - optind != 3) {
+      fprintf (stderr, "Usage: ferry ansible-module MODULE ARGS_FILE\n"
+               "Runs MODULE (discover, check, migrate, status, teardown) as an Ansible binary\n"
+               "module: ARGS_FILE is a JSON object of arguments; prints one JSON result.\n");
+      return FERRY_EXIT_USAGE;
+    }
+    return ansible_module_main (argv[optind + 1], argv[optind + 2]);
   }
 
   cmd = find_command (argv[optind]);
