@@ -8,7 +8,7 @@
  * `ferry ansible-module MODULE ARGS_FILE` does the same explicitly.
  *
  * The module's arguments are ferry's variables (vars.yaml and secrets.yml
- * keys, flat, or as a dict in `vars`) plus a few options per module (vms,
+ * keys, flat, or as a dict in `config`) plus a few options per module (vms,
  * mode, parallel, ...).  They become the configuration in-process: no
  * secret is ever on a command line or in a file.  The subcommand then runs
  * in-process too, with stdout and stderr (and those of every child process)
@@ -500,7 +500,7 @@ ansible_module_for (const char *argv0)
 static bool
 is_option (const struct module *mod, const char *key)
 {
-  if (strcmp (key, "vms") == 0 || strcmp (key, "vars") == 0)
+  if (strcmp (key, "vms") == 0 || strcmp (key, "config") == 0)
     return true;
   for (size_t i = 0; mod->options[i]; i++)
     if (strcmp (mod->options[i], key) == 0)
@@ -535,8 +535,8 @@ load_args (struct module_ctx *m, const struct module *mod, json_t *all)
   }
   /* Secrets are known before anything is logged. */
   redact_add_secrets_from_json (all);
-  vars = json_object_get (m->args, "vars");
-  if (vars && !json_is_null (vars) && config_add_json (m->cfg, vars, "module option vars") == -1)
+  vars = json_object_get (m->args, "config");
+  if (vars && !json_is_null (vars) && config_add_json (m->cfg, vars, "module option config") == -1)
     r = -1;
   if (config_add_json (m->cfg, flat, "module arguments") == -1)
     r = -1;
