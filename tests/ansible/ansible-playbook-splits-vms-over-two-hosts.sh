@@ -18,7 +18,6 @@ cleanup () {
     done
 }
 on_exit cleanup
-cleanup
 
 # vars.yml as the lab writes it, with our VMs; the data dir comes from each
 # host of the inventory (extra vars would override host vars).
