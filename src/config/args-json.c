@@ -105,6 +105,10 @@ config_add_args_json (struct config *cfg, const json_t *args, const char *origin
   for (size_t i = 0; i < N_ARGS_KEYS; i++)
     names[i] = args_keys[i].arg;
   redact_add_secrets_from_json (args);
+  /* The reference's migrate module makes the volumes only; its roles make
+   * the ports and the instance.  Same here, unless asked (-e or the file). */
+  json_object_set_new (vars, "os_migrate_create_network_port", json_false ());
+  json_object_set_new (vars, "os_migrate_create_os_instance", json_false ());
 
   json_object_foreach ((json_t *) args, key, v) {
     size_t i;
