@@ -14,6 +14,9 @@
 #define SELECT_HELP \
   "Selection:\n" \
   "      --vm NAME            work on this VM (repeatable); default: vms_list\n"
+#define ARGS_HELP \
+  "      --args FILE          os-migrate's args.json (its migrate module's arguments:\n" \
+  "                           user, password, server, vmname, cbtsync, ...); -e wins\n"
 
 const struct command commands[] = {
   { "discover", cmd_discover,
@@ -51,24 +54,27 @@ const struct command commands[] = {
     "Exit status 5 if reading, writing, flushing or verifying failed.\n" },
   { "migrate", cmd_migrate,
     "Migrate VMs: snapshot, copy disks to Cinder volumes, convert, create the instance",
-    "ferry migrate [-e @FILE]... [--vm NAME]... [--dry-run] [--no-conversion-host]",
+    "ferry migrate [-e @FILE]... [--args FILE] [--vm NAME]... [--dry-run] [--no-conversion-host]",
     SELECT_HELP
+    ARGS_HELP
     "      --dry-run            show the plan per VM, change nothing\n"
     "      --no-conversion-host copy to local images, upload them to Glance and boot from\n"
     "                           volumes made from them (use_conversion_host: false)\n" },
   { "sync", cmd_sync,
     "Warm migration: copy the blocks changed since the last sync (CBT), VM running",
-    "ferry sync [-e @FILE]... [--vm NAME]... [--enable-cbt] [--every SECONDS] "
+    "ferry sync [-e @FILE]... [--args FILE] [--vm NAME]... [--enable-cbt] [--every SECONDS] "
     "[--until-delta BYTES] [--dry-run]",
     SELECT_HELP
+    ARGS_HELP
     "      --enable-cbt         turn CBT on where it is off (else: refused)\n"
     "      --every SECONDS      keep syncing at this interval (sync_interval) until Ctrl-C\n"
     "      --until-delta BYTES  stop when a sync copies less than this (K, M, G)\n"
     "      --dry-run            show the plan, change nothing\n" },
   { "cutover", cmd_cutover,
     "Warm migration: shut down, last sync, convert, create the instance",
-    "ferry cutover [-e @FILE]... [--vm NAME]... [--enable-cbt]",
+    "ferry cutover [-e @FILE]... [--args FILE] [--vm NAME]... [--enable-cbt]",
     SELECT_HELP
+    ARGS_HELP
     "The guest is shut down (shutdown_timeout, then power-off if force_power_off)\n"
     "before the final snapshot; the downtime is measured until the server is ACTIVE.\n" },
   { "rollback", cmd_rollback,
@@ -132,7 +138,8 @@ usage (FILE *fp)
   fprintf (fp,
            "\nConfiguration: os-migrate's vars.yaml and secrets.yml work unchanged:\n"
            "  ferry migrate -e @secrets.yml -e @vars.yaml\n"
-           "clouds.yaml, OS_CLOUD and OS_* variables are honoured for the destination.\n\n"
+           "clouds.yaml, OS_CLOUD and OS_* variables are honoured for the destination.\n"
+           "Ansible: ferry is also the ferry.vmware collection's modules (docs/ansible.md).\n\n"
            "Exit codes:\n"
            "  0    success\n"
            "  1    the work failed (a check failed, a VM failed; others went on)\n"
