@@ -63,6 +63,14 @@ int cmd_sync (struct cli *cli, int argc, char **argv);
 int cmd_cutover (struct cli *cli, int argc, char **argv);
 int cmd_rollback (struct cli *cli, int argc, char **argv);
 
+/* ferry as an Ansible binary module (ansible.c): the module name if ferry
+ * was started under a module's name (AnsiballZ_<name>, <name>,
+ * ferry_<name>), else NULL. */
+const char *ansible_module_for (const char *argv0);
+/* Run module with the arguments in args_path (Ansible's JSON args file);
+ * prints one JSON object on stdout.  Returns the process exit status. */
+int ansible_module_main (const char *module, const char *args_path);
+
 /* What the VM-selecting commands accept beyond --vm NAME (repeatable):
  * each pointer left NULL means the option is refused. */
 struct selection {
@@ -73,6 +81,7 @@ struct selection {
   long *every;                /* --every SECONDS */
   long long *until_delta;     /* --until-delta BYTES */
   bool *no_conversion_host;   /* --no-conversion-host */
+  bool args_file;             /* --args FILE: the reference's args.json */
 };
 /* Parse, load the configuration.  0 or an exit code. */
 int cli_parse_selection (struct cli *cli, int argc, char **argv, struct selection *sel);

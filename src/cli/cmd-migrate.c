@@ -67,8 +67,10 @@ cli_parse_selection (struct cli *cli, int argc, char **argv, struct selection *s
     { "every", required_argument, NULL, 'E' },
     { "until-delta", required_argument, NULL, 'u' },
     { "no-conversion-host", no_argument, NULL, 'N' },
+    { "args", required_argument, NULL, 'A' },
     { NULL, 0, NULL, 0 }
   };
+  const char *args_file = NULL;
   int c, r;
 
   opterr = 0;
@@ -95,6 +97,10 @@ cli_parse_selection (struct cli *cli, int argc, char **argv, struct selection *s
         return FERRY_EXIT_USAGE;
       }
       break;
+    case 'A':
+      if (!sel->args_file) return cli_bad_option (cli, argv);
+      args_file = optarg;
+      break;
     case 'N':
       if (!sel->no_conversion_host) return cli_bad_option (cli, argv);
       *sel->no_conversion_host = true;
@@ -114,6 +120,9 @@ cli_parse_selection (struct cli *cli, int argc, char **argv, struct selection *s
              cli->cmd->name, argv[optind], cli->cmd->usage);
     return FERRY_EXIT_USAGE;
   }
+  /* args.json first: -e given with it wins, key by key. */
+  if (args_file)
+    config_add_args_file (cli->cfg, args_file);
   r = cli_load_config (cli);
   if (r)
     return r;
@@ -138,7 +147,7 @@ cmd_migrate (struct cli *cli, int argc, char **argv)
   CLEANUP_JSON json_t *names = json_array ();
   struct migrate_opts o = { .cancel = &cancel_flag };
   struct selection sel = { .names = names, .dry_run = &o.dry_run, .enable_cbt = &o.enable_cbt,
-                           .no_conversion_host = &o.no_conversion_host };
+                           .no_conversion_host = &o.no_conversion_host, .args_file = true };
   int r;
 
   r = cli_parse_selection (cli, argc, argv, &sel);
@@ -190,7 +199,7 @@ cmd_sync (struct cli *cli, int argc, char **argv)
   long every = 0;
   long long until = -1;
   struct selection sel = { .names = names, .dry_run = &o.dry_run, .enable_cbt = &o.enable_cbt,
-                           .every = &every, .until_delta = &until };
+                           .every = &every, .until_delta = &until, .args_file = true };
   int r;
 
   r = cli_parse_selection (cli, argc, argv, &sel);
@@ -224,7 +233,8 @@ cmd_cutover (struct cli *cli, int argc, char **argv)
 {
   CLEANUP_JSON json_t *names = json_array ();
   struct migrate_opts o = { .mode = MIGRATE_CUTOVER, .cancel = &cancel_flag };
-  struct selection sel = { .names = names, .dry_run = &o.dry_run, .enable_cbt = &o.enable_cbt };
+  struct selection sel = { .names = names, .dry_run = &o.dry_run, .enable_cbt = &o.enable_cbt,
+                           .args_file = true };
   int r;
 
   r = cli_parse_selection (cli, argc, argv, &sel);

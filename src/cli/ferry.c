@@ -14,6 +14,9 @@
 #define SELECT_HELP \
   "Selection:\n" \
   "      --vm NAME            work on this VM (repeatable); default: vms_list\n"
+#define ARGS_HELP \
+  "      --args FILE          os-migrate's args.json (its migrate module's arguments:\n" \
+  "                           user, password, server, vmname, cbtsync, ...); -e wins\n"
 
 const struct command commands[] = {
   { "discover", cmd_discover,
@@ -51,24 +54,27 @@ const struct command commands[] = {
     "Exit status 5 if reading, writing, flushing or verifying failed.\n" },
   { "migrate", cmd_migrate,
     "Migrate VMs: snapshot, copy disks to Cinder volumes, convert, create the instance",
-    "ferry migrate [-e @FILE]... [--vm NAME]... [--dry-run] [--no-conversion-host]",
+    "ferry migrate [-e @FILE]... [--args FILE] [--vm NAME]... [--dry-run] [--no-conversion-host]",
     SELECT_HELP
+    ARGS_HELP
     "      --dry-run            show the plan per VM, change nothing\n"
     "      --no-conversion-host copy to local images, upload them to Glance and boot from\n"
     "                           volumes made from them (use_conversion_host: false)\n" },
   { "sync", cmd_sync,
     "Warm migration: copy the blocks changed since the last sync (CBT), VM running",
-    "ferry sync [-e @FILE]... [--vm NAME]... [--enable-cbt] [--every SECONDS] "
+    "ferry sync [-e @FILE]... [--args FILE] [--vm NAME]... [--enable-cbt] [--every SECONDS] "
     "[--until-delta BYTES] [--dry-run]",
     SELECT_HELP
+    ARGS_HELP
     "      --enable-cbt         turn CBT on where it is off (else: refused)\n"
     "      --every SECONDS      keep syncing at this interval (sync_interval) until Ctrl-C\n"
     "      --until-delta BYTES  stop when a sync copies less than this (K, M, G)\n"
     "      --dry-run            show the plan, change nothing\n" },
   { "cutover", cmd_cutover,
     "Warm migration: shut down, last sync, convert, create the instance",
-    "ferry cutover [-e @FILE]... [--vm NAME]... [--enable-cbt]",
+    "ferry cutover [-e @FILE]... [--args FILE] [--vm NAME]... [--enable-cbt]",
     SELECT_HELP
+    ARGS_HELP
     "The guest is shut down (shutdown_timeout, then power-off if force_power_off)\n"
     "before the final snapshot; the downtime is measured until the server is ACTIVE.\n" },
   { "rollback", cmd_rollback,
@@ -164,7 +170,8 @@ usage (FILE *fp)
   fprintf (fp,
            "\nConfiguration: os-migrate's vars.yaml and secrets.yml work unchanged:\n"
            "  ferry migrate -e @secrets.yml -e @vars.yaml\n"
-           "clouds.yaml, OS_CLOUD and OS_* variables are honoured for the destination.\n\n"
+           "clouds.yaml, OS_CLOUD and OS_* variables are honoured for the destination.\n"
+           "Ansible: ferry is also the ferry.vmware collection's modules (docs/ansible.md).\n\n"
            "Exit codes:\n"
            "  0    success\n"
            "  1    the work failed (a check failed, a VM failed; others went on)\n"
@@ -192,6 +199,20 @@ main (int argc, char **argv)
   const struct command *cmd;
   char *global_e[256];
   int c, r;
+
+  /* Started under an Ansible module's name (the collection's links to
+   * ferry, copied to the host as AnsiballZ_<module>): one args file. */
+  {
+    const char *module = ansible_module_for (argv[0]);
+    if (module) {
+      if (argc != 2) {
+        fprintf (stderr, "ferry: started as the Ansible module '%s': usage: %s ARGS_FILE "
+                 "(a JSON object of module arguments)\n", module, argv[0]);
+        return FERRY_EXIT_USAGE;
+      }
+      return ansible_module_main (module, argv[1]);
+    }
+  }
 
   cli.global_e = global_e;
   opterr = 0;
@@ -242,6 +263,17 @@ main (int argc, char **argv)
     cli.cmd = cmd;
     cli_print_command_help (cmd, stdout);
     return FERRY_EXIT_OK;
+  }
+
+  /* Plumbing for the Ansible collection, not in the command list. */
+  if (strcmp (argv[optind], "ansible-module") == 0) {
+    if (argc - optind != 3) {
+      fprintf (stderr, "Usage: ferry ansible-module MODULE ARGS_FILE\n"
+               "Runs MODULE (discover, check, migrate, status, teardown) as an Ansible binary\n"
+               "module: ARGS_FILE is a JSON object of arguments; prints one JSON result.\n");
+      return FERRY_EXIT_USAGE;
+    }
+    return ansible_module_main (argv[optind + 1], argv[optind + 2]);
   }
 
   cmd = find_command (argv[optind]);

@@ -50,6 +50,12 @@ void config_free (struct config *cfg);
  * Errors and warnings are logged; returns -1 on error. */
 int config_add_arg (struct config *cfg, const char *arg);
 int config_add_file (struct config *cfg, const char *path);
+/* The reference kit's args.json (its Go migrate module's arguments: user,
+ * password, server, vmname, cbtsync, dst_cloud, ...), each key mapped to
+ * ferry's (src/config/args-json.c); ferry's own key names are accepted too,
+ * unknown keys are warned about.  -1 on error (logged). */
+int config_add_args_file (struct config *cfg, const char *path);
+int config_add_args_json (struct config *cfg, const json_t *args, const char *origin);
 /* Merge a mapping; origin names it in messages. */
 int config_add_json (struct config *cfg, const json_t *obj, const char *origin);
 

@@ -1016,8 +1016,9 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
       && (rc = convert_precheck (c->cfg, vm)) != 0)
     goto out;
 
-  /* Plan. */
-  nets = resolve_ports_plan (c, vm, &rc);
+  /* Plan (no networks needed when no ports are made: args.json runs). */
+  nets = config_get_bool (c->cfg, "os_migrate_create_network_port")
+    ? resolve_ports_plan (c, vm, &rc) : json_array ();
   if (nets == NULL)
     goto out;
   sgs = resolve_security_groups (c, vmname, &rc);

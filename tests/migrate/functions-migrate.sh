@@ -1,12 +1,15 @@
 # Helpers for the migration tests (lab only).
 E_LAB () { echo "-e @$FERRY_LAB_SECRETS -e @$FERRY_LAB_VARS"; }
 OSAPI="$FERRY_SRCDIR/tests/tools/os-api.py"
-state_of () { echo "$FERRY_LAB_DIR/data/$1/ferry-state.json"; }
+# FERRY_STATE_DIR: the data dir when a test uses its own (default: the lab's).
+state_of () { echo "${FERRY_STATE_DIR:-$FERRY_LAB_DIR/data}/$1/ferry-state.json"; }
 # Tear a VM's migration down and check nothing of ferry's is left for it.
+# clean_vm VM [FERRY-ARGS...] (e.g. -e os_migrate_vmw_data_dir=DIR)
 clean_vm () {
+    _vm=$1; shift
     # shellcheck disable=SC2046
-    "$FERRY" teardown $(E_LAB) --vm "$1" > "$TMP/teardown.out" 2>&1 || {
-        cat "$TMP/teardown.out"; fail "teardown of $1 failed"; }
+    "$FERRY" teardown $(E_LAB) "$@" --vm "$_vm" > "$TMP/teardown.out" 2>&1 || {
+        cat "$TMP/teardown.out"; fail "teardown of $_vm failed"; }
 }
 # Volumes carrying ferry's metadata for a VM uuid.
 volumes_of_uuid () {
