@@ -43,10 +43,13 @@ const struct command commands[] = {
     "      --no-write           write no files, only print\n" },
   { "check", cmd_check,
     "Check both sides before migrating: credentials, privileges, reachability, quotas, tools",
-    "ferry check [-e @FILE]... [--vm NAME]... [--warm] [--format table|json]",
+    "ferry check [-e @FILE]... [--vm NAME]... [--warm] [--parallel N] [--format table|json]",
     "      --vm NAME            check this VM (repeatable); default: vms_list\n"
     "      --warm               a warm migration is planned: CBT off is a failure\n"
     "                           (implied by cbt_sync: true)\n"
+    "      --parallel N         N migrations at once are planned (ferry_parallel):\n"
+    "                           warn if the conversion host's vCPUs, RAM (1 vCPU +\n"
+    "                           2 GiB each) or attach limit (~25 volumes) is short\n"
     "      --format FMT         table (default) or json\n"
     "Exit status 1 if any check failed.\n" },
   { "copy", cmd_copy,

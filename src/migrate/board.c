@@ -106,6 +106,7 @@ struct board {
   FILE *events;
   json_t *vms;                /* name -> {vm, phase, t0, result, ..., disks: {key -> {...}}} */
   json_t *order;              /* names, in the order they started */
+  double t0;                  /* when it was made (events' "t") */
 };
 
 static double
@@ -128,6 +129,7 @@ board_new (enum board_mode mode, FILE *events)
   b->events = events;
   b->vms = json_object ();
   b->order = json_array ();
+  b->t0 = mono_s ();
   return b;
 }
 
@@ -147,7 +149,10 @@ board_free (struct board *b)
 static void
 emit (struct board *b, json_t *ev)
 {
-  CLEANUP_FREE char *s = json_dumps (ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
+  CLEANUP_FREE char *s = NULL;
+
+  json_object_set_new (ev, "t", json_real ((double) (long) ((mono_s () - b->t0) * 1000) / 1000));
+  s = json_dumps (ev, JSON_COMPACT | JSON_PRESERVE_ORDER);
   json_decref (ev);
   if (s == NULL)
     return;

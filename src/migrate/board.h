@@ -20,6 +20,7 @@
  *       {"event":"vm-done","vm":V,"result":"ok"|"failed"|"interrupted",
  *        "seconds":S,"exit_code":C,"error":E|null}
  *       {"event":"summary","vms":N,"ok":N,"failed":N,"not_found":N,"seconds":S}
+ *     every event also has "t": seconds since the run started (monotonic);
  *     (bytes: of total done so far, checkpointed earlier runs included;
  *     rate: bytes/s over the last second; K: the disk's device key);
  *   - the final summary table and the report (board_report): an array of

@@ -345,9 +345,8 @@ progress_cb (void *opaque, const struct copy_progress *p)
     disk_source_plan_progress (pc->plan, p->total ? (int) (p->bytes_done * 100 / p->total) : 0);
     pthread_mutex_unlock (&pc->c->lock);
   }
-  if (!p->final)
-    board_disk_progress (pc->c->sh->board, pc->c->vmname, pc->key, p->bytes_done, p->total,
-                         p->rate);
+  board_disk_progress (pc->c->sh->board, pc->c->vmname, pc->key, p->bytes_done, p->total,
+                       p->rate);
 
   if (!p->final && t - pc->last < 10)
     return;
