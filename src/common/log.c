@@ -151,10 +151,13 @@ log_vmsg (enum log_level l, const char *fmt, va_list ap)
   }
   if (l == LOG_LEVEL_ERROR && errors) {
     pthread_mutex_lock (&errors->lock);
-    if (errors->first == NULL)
-      errors->first = strdup (line);
+    if (errors->first == NULL && asprintf (&errors->first, "%s%s%s", context ? context : "",
+                                           context ? ": " : "", line) == -1)
+      errors->first = NULL;
     free (errors->last);
-    errors->last = strdup (line);
+    if (asprintf (&errors->last, "%s%s%s", context ? context : "", context ? ": " : "",
+                  line) == -1)
+      errors->last = NULL;
     errors->count++;
     pthread_mutex_unlock (&errors->lock);
   }

@@ -43,7 +43,7 @@ void log_set_status (const char *text);
  * reason of a VM's failure for summaries and reports.  NULL stops it. */
 struct log_errors {
   pthread_mutex_t lock;       /* initialised by the owner */
-  char *first, *last;         /* malloc'd, redacted */
+  char *first, *last;         /* malloc'd, redacted, "context: message" */
   unsigned count;
 };
 void log_set_errors (struct log_errors *e);

@@ -499,7 +499,20 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
             ? "datastore HTTPS" : "local mount", device);
   board_disk_start (c->sh->board, vmname, key, json_string_value (json_object_get (rec, "id")),
                     areas ? 0 : cap);
-  r = copy_run (&co, &cs);
+  {
+    /* The copy engine's messages name endpoints: say which disk. */
+    CLEANUP_FREE char *dctx = xasprintf ("%s disk %lld", vmname, key);
+    log_set_context (dctx);
+    r = copy_run (&co, &cs);
+    log_set_context (vmname);
+  }
+  if (r == FERRY_EXIT_USAGE) {
+    /* An endpoint that could not be opened: the data path failed. */
+    log_file_tail (srclog, 3, what);
+    log_error ("%s: cannot read the disk from its source or write its volume (see above and "
+               "%s)", what, srclog);
+    r = FERRY_EXIT_DATA;
+  }
   disk_source_stop (&src);
   slots_release (c->sh->slots, c->esxi_host);
   board_disk_done (c->sh->board, vmname, key, r == 0, cs.done_before + cs.processed, cs.total,
