@@ -82,6 +82,10 @@ struct selection {
   long long *until_delta;     /* --until-delta BYTES */
   bool *no_conversion_host;   /* --no-conversion-host */
   bool args_file;             /* --args FILE: the reference's args.json */
+  /* --parallel N, --max-disks M, --max-disks-per-host H, --progress MODE,
+   * --events FILE, --report FILE (migrate, sync, cutover) */
+  int *parallel, *max_disks, *max_disks_per_host;
+  const char **progress, **events, **report;
 };
 /* Parse, load the configuration.  0 or an exit code. */
 int cli_parse_selection (struct cli *cli, int argc, char **argv, struct selection *sel);

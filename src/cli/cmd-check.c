@@ -18,6 +18,7 @@ cmd_check (struct cli *cli, int argc, char **argv)
     { "vm", required_argument, NULL, 'v' },
     { "format", required_argument, NULL, 'f' },
     { "warm", no_argument, NULL, 'w' },
+    { "parallel", required_argument, NULL, 'P' },
     { NULL, 0, NULL, 0 }
   };
   const char *format = "table";
@@ -25,7 +26,7 @@ cmd_check (struct cli *cli, int argc, char **argv)
   CLEANUP_JSON json_t *rows = json_array ();
   CLEANUP_JSON json_t *vms = json_array ();
   bool warm;
-  int c, r, fails = 0, warns = 0;
+  int c, r, fails = 0, warns = 0, parallel = 0;
   size_t i;
   json_t *row;
 
@@ -38,6 +39,14 @@ cmd_check (struct cli *cli, int argc, char **argv)
     case 'v': json_array_append_new (names, json_string (optarg)); break;
     case 'f': format = optarg; break;
     case 'w': warm = true; break;
+    case 'P':
+      parallel = atoi (optarg);
+      if (parallel < 1 || parallel > 1000) {
+        fprintf (stderr, "ferry check: --parallel needs a number from 1 to 1000, not '%s'\n",
+                 optarg);
+        return FERRY_EXIT_USAGE;
+      }
+      break;
     default: return cli_bad_option (cli, argv);
     }
   }
@@ -62,6 +71,8 @@ cmd_check (struct cli *cli, int argc, char **argv)
   checks_vmware (cli->cfg, json_array_size (names) ? names : NULL, warm, rows, vms);
   checks_openstack (cli->cfg, vms, rows);
   checks_conversion (cli->cfg, vms, rows);
+  checks_sizing (cli->cfg, parallel ? parallel : (int) config_get_int (cli->cfg, "ferry_parallel"),
+                 vms, rows);
 
   json_array_foreach (rows, i, row) {
     const char *st = json_string_value (json_object_get (row, "status"));

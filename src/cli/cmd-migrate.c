@@ -68,6 +68,12 @@ cli_parse_selection (struct cli *cli, int argc, char **argv, struct selection *s
     { "until-delta", required_argument, NULL, 'u' },
     { "no-conversion-host", no_argument, NULL, 'N' },
     { "args", required_argument, NULL, 'A' },
+    { "parallel", required_argument, NULL, 1000 },
+    { "max-disks", required_argument, NULL, 1001 },
+    { "max-disks-per-host", required_argument, NULL, 1002 },
+    { "progress", required_argument, NULL, 1003 },
+    { "events", required_argument, NULL, 1004 },
+    { "report", required_argument, NULL, 1005 },
     { NULL, 0, NULL, 0 }
   };
   const char *args_file = NULL;
@@ -112,6 +118,38 @@ cli_parse_selection (struct cli *cli, int argc, char **argv, struct selection *s
         return FERRY_EXIT_USAGE;
       }
       break;
+    case 1000: case 1001: case 1002: {
+      int *p = c == 1000 ? sel->parallel : c == 1001 ? sel->max_disks : sel->max_disks_per_host;
+      char *end;
+      long v = strtol (optarg, &end, 10);
+      if (p == NULL)
+        return cli_bad_option (cli, argv);
+      if (*optarg == '\0' || *end || v < 1 || v > 1000) {
+        fprintf (stderr, "ferry %s: %s needs a number from 1 to 1000, not '%s'\n",
+                 cli->cmd->name, argv[optind - 1], optarg);
+        return FERRY_EXIT_USAGE;
+      }
+      *p = (int) v;
+      break;
+    }
+    case 1003:
+      if (!sel->progress) return cli_bad_option (cli, argv);
+      if (strcmp (optarg, "auto") && strcmp (optarg, "tty") && strcmp (optarg, "json")
+          && strcmp (optarg, "plain")) {
+        fprintf (stderr, "ferry %s: --progress must be auto, tty, json or plain, not '%s'\n",
+                 cli->cmd->name, optarg);
+        return FERRY_EXIT_USAGE;
+      }
+      *sel->progress = optarg;
+      break;
+    case 1004:
+      if (!sel->events) return cli_bad_option (cli, argv);
+      *sel->events = optarg;
+      break;
+    case 1005:
+      if (!sel->report) return cli_bad_option (cli, argv);
+      *sel->report = optarg;
+      break;
     default: return cli_bad_option (cli, argv);
     }
   }
@@ -131,6 +169,11 @@ cli_parse_selection (struct cli *cli, int argc, char **argv, struct selection *s
   return 0;
 }
 
+/* The options of many VMs at once, into a struct migrate_opts. */
+#define PARALLEL_SEL(o) .parallel = &(o).parallel, .max_disks = &(o).max_disks, \
+    .max_disks_per_host = &(o).max_disks_per_host, .progress = &(o).progress, \
+    .events = &(o).events_path, .report = &(o).report_path
+
 static int
 need_vms (const json_t *names)
 {
@@ -147,7 +190,7 @@ cmd_migrate (struct cli *cli, int argc, char **argv)
   CLEANUP_JSON json_t *names = json_array ();
   struct migrate_opts o = { .cancel = &cancel_flag };
   struct selection sel = { .names = names, .dry_run = &o.dry_run, .enable_cbt = &o.enable_cbt,
-                           .no_conversion_host = &o.no_conversion_host, .args_file = true };
+                           .no_conversion_host = &o.no_conversion_host, .args_file = true, PARALLEL_SEL (o) };
   int r;
 
   r = cli_parse_selection (cli, argc, argv, &sel);
@@ -199,7 +242,7 @@ cmd_sync (struct cli *cli, int argc, char **argv)
   long every = 0;
   long long until = -1;
   struct selection sel = { .names = names, .dry_run = &o.dry_run, .enable_cbt = &o.enable_cbt,
-                           .every = &every, .until_delta = &until, .args_file = true };
+                           .every = &every, .until_delta = &until, .args_file = true, PARALLEL_SEL (o) };
   int r;
 
   r = cli_parse_selection (cli, argc, argv, &sel);
@@ -234,7 +277,7 @@ cmd_cutover (struct cli *cli, int argc, char **argv)
   CLEANUP_JSON json_t *names = json_array ();
   struct migrate_opts o = { .mode = MIGRATE_CUTOVER, .cancel = &cancel_flag };
   struct selection sel = { .names = names, .dry_run = &o.dry_run, .enable_cbt = &o.enable_cbt,
-                           .args_file = true };
+                           .args_file = true, PARALLEL_SEL (o) };
   int r;
 
   r = cli_parse_selection (cli, argc, argv, &sel);

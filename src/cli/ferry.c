@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <getopt.h>
+#include <libxml/parser.h>
 
 #include "cli/cli.h"
 #include "common/error.h"
@@ -18,6 +19,20 @@
   "      --args FILE          os-migrate's args.json (its migrate module's arguments:\n" \
   "                           user, password, server, vmname, cbtsync, ...); -e wins\n"
 
+#define PARALLEL_USAGE " [--parallel N] [--report FILE]"
+#define PARALLEL_HELP \
+  "Many VMs at once:\n" \
+  "      --parallel N         migrate N VMs at once (ferry_parallel, default 1)\n" \
+  "      --max-disks M        copy at most M disks at once overall (ferry_max_disks,\n" \
+  "                           default 2 x N); a VM's disks copy at once within it\n" \
+  "      --max-disks-per-host H  at most H at once per ESXi host\n" \
+  "                           (ferry_max_disks_per_host, default 10)\n" \
+  "      --progress MODE      auto (default: tty on a terminal with N > 1, else\n" \
+  "                           plain), tty (a line per VM and disk, redrawn), json\n" \
+  "                           (one event object per line on stderr) or plain (log)\n" \
+  "      --events FILE        append the JSON events to FILE as well\n" \
+  "      --report FILE        write each VM's outcome, time and disks as JSON\n"
+
 const struct command commands[] = {
   { "discover", cmd_discover,
     "Inventory VMs from vCenter/ESXi and flag migration blockers",
@@ -31,10 +46,13 @@ const struct command commands[] = {
     "      --no-write           write no files, only print\n" },
   { "check", cmd_check,
     "Check both sides before migrating: credentials, privileges, reachability, quotas, tools",
-    "ferry check [-e @FILE]... [--vm NAME]... [--warm] [--format table|json]",
+    "ferry check [-e @FILE]... [--vm NAME]... [--warm] [--parallel N] [--format table|json]",
     "      --vm NAME            check this VM (repeatable); default: vms_list\n"
     "      --warm               a warm migration is planned: CBT off is a failure\n"
     "                           (implied by cbt_sync: true)\n"
+    "      --parallel N         N migrations at once are planned (ferry_parallel):\n"
+    "                           warn if the conversion host's vCPUs, RAM (1 vCPU +\n"
+    "                           2 GiB each) or attach limit (~25 volumes) is short\n"
     "      --format FMT         table (default) or json\n"
     "Exit status 1 if any check failed.\n" },
   { "copy", cmd_copy,
@@ -54,27 +72,28 @@ const struct command commands[] = {
     "Exit status 5 if reading, writing, flushing or verifying failed.\n" },
   { "migrate", cmd_migrate,
     "Migrate VMs: snapshot, copy disks to Cinder volumes, convert, create the instance",
-    "ferry migrate [-e @FILE]... [--args FILE] [--vm NAME]... [--dry-run] [--no-conversion-host]",
+    "ferry migrate [-e @FILE]... [--args FILE] [--vm NAME]... [--dry-run] [--no-conversion-host]"
+    PARALLEL_USAGE,
     SELECT_HELP
-    ARGS_HELP
+    ARGS_HELP PARALLEL_HELP
     "      --dry-run            show the plan per VM, change nothing\n"
     "      --no-conversion-host copy to local images, upload them to Glance and boot from\n"
     "                           volumes made from them (use_conversion_host: false)\n" },
   { "sync", cmd_sync,
     "Warm migration: copy the blocks changed since the last sync (CBT), VM running",
     "ferry sync [-e @FILE]... [--args FILE] [--vm NAME]... [--enable-cbt] [--every SECONDS] "
-    "[--until-delta BYTES] [--dry-run]",
+    "[--until-delta BYTES] [--dry-run]" PARALLEL_USAGE,
     SELECT_HELP
-    ARGS_HELP
+    ARGS_HELP PARALLEL_HELP
     "      --enable-cbt         turn CBT on where it is off (else: refused)\n"
     "      --every SECONDS      keep syncing at this interval (sync_interval) until Ctrl-C\n"
     "      --until-delta BYTES  stop when a sync copies less than this (K, M, G)\n"
     "      --dry-run            show the plan, change nothing\n" },
   { "cutover", cmd_cutover,
     "Warm migration: shut down, last sync, convert, create the instance",
-    "ferry cutover [-e @FILE]... [--args FILE] [--vm NAME]... [--enable-cbt]",
+    "ferry cutover [-e @FILE]... [--args FILE] [--vm NAME]... [--enable-cbt]" PARALLEL_USAGE,
     SELECT_HELP
-    ARGS_HELP
+    ARGS_HELP PARALLEL_HELP
     "The guest is shut down (shutdown_timeout, then power-off if force_power_off)\n"
     "before the final snapshot; the downtime is measured until the server is ACTIVE.\n" },
   { "rollback", cmd_rollback,
@@ -310,7 +329,10 @@ main (int argc, char **argv)
     perror ("ferry");
     return FERRY_EXIT_FAILED;
   }
+  /* Both libraries want their global set-up once, before any thread
+   * (parallel migrations run a vSphere session per worker thread). */
   http_global_init ();
+  xmlInitParser ();
   r = cmd->run (&cli, argc, argv);
   http_global_cleanup ();
   config_free (cli.cfg);

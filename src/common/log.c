@@ -15,6 +15,50 @@ static enum log_level level = LOG_LEVEL_INFO;
 static pthread_mutex_t stderr_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local FILE *log_file;
 static _Thread_local char *context;
+static _Thread_local struct log_errors *errors;
+static char *status;              /* the status area, under stderr_lock */
+static int status_lines;
+
+/* Erase the status area (the cursor is at its end); stderr_lock held. */
+static void
+status_erase (void)
+{
+  for (int i = 0; i < status_lines; i++)
+    fputs ("\033[1A\033[2K", stderr);
+}
+
+static void
+status_draw (void)
+{
+  status_lines = 0;
+  if (status == NULL)
+    return;
+  fputs (status, stderr);
+  for (const char *p = status; *p; p++)
+    status_lines += *p == '\n';
+  if (*status && status[strlen (status) - 1] != '\n') {
+    fputc ('\n', stderr);
+    status_lines++;
+  }
+}
+
+void
+log_set_status (const char *text)
+{
+  pthread_mutex_lock (&stderr_lock);
+  status_erase ();
+  free (status);
+  status = text && *text ? strdup (text) : NULL;
+  status_draw ();
+  fflush (stderr);
+  pthread_mutex_unlock (&stderr_lock);
+}
+
+void
+log_set_errors (struct log_errors *e)
+{
+  errors = e;
+}
 
 void
 log_set_level (enum log_level l)
@@ -99,9 +143,23 @@ log_vmsg (enum log_level l, const char *fmt, va_list ap)
 
   if (l <= level) {
     pthread_mutex_lock (&stderr_lock);
+    status_erase ();
     fprintf (stderr, "ferry: %s%s%s%s\n", context ? context : "",
              context ? ": " : "", level_word (l), line);
+    status_draw ();
     pthread_mutex_unlock (&stderr_lock);
+  }
+  if (l == LOG_LEVEL_ERROR && errors) {
+    pthread_mutex_lock (&errors->lock);
+    if (errors->first == NULL && asprintf (&errors->first, "%s%s%s", context ? context : "",
+                                           context ? ": " : "", line) == -1)
+      errors->first = NULL;
+    free (errors->last);
+    if (asprintf (&errors->last, "%s%s%s", context ? context : "", context ? ": " : "",
+                  line) == -1)
+      errors->last = NULL;
+    errors->count++;
+    pthread_mutex_unlock (&errors->lock);
   }
   if (log_file) {
     char stamp[32];

@@ -10,6 +10,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <pthread.h>
 
 enum log_level { LOG_LEVEL_ERROR = 0, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG };
 
@@ -30,6 +31,22 @@ void log_msg (enum log_level level, const char *fmt, ...)
   __attribute__ ((format (printf, 2, 3)));
 void log_vmsg (enum log_level level, const char *fmt, va_list ap)
   __attribute__ ((format (printf, 2, 0)));
+
+/* A status area: lines kept at the bottom of a terminal (stderr a TTY),
+ * redrawn under every log line (the progress of parallel migrations).
+ * text is '\n'-separated lines, each shorter than the terminal's width;
+ * NULL or "" removes it. */
+void log_set_status (const char *text);
+
+/* Errors logged by the threads that call log_set_errors with the same
+ * object are also kept there (the first and the last): the one-line
+ * reason of a VM's failure for summaries and reports.  NULL stops it. */
+struct log_errors {
+  pthread_mutex_t lock;       /* initialised by the owner */
+  char *first, *last;         /* malloc'd, redacted, "context: message" */
+  unsigned count;
+};
+void log_set_errors (struct log_errors *e);
 
 /* Log the last `lines` lines of a file as errors, each after "prefix: "
  * (a child process's log when it failed). */

@@ -12,10 +12,6 @@
 #include "common/log.h"
 #include "common/util.h"
 
-/* A conversion host should not carry more volumes than this (virtio-blk
- * and the PCI slots of a q35/i440fx guest). */
-#define CONVERSION_HOST_MAX_VOLUMES 25
-
 #define GIB (1024LL * 1024 * 1024)
 
 static const char *

@@ -9,6 +9,10 @@
 #include <jansson.h>
 #include "config/config.h"
 
+/* A conversion host should not carry more volumes than this (virtio-blk
+ * and the PCI slots of a q35/i440fx guest). */
+#define CONVERSION_HOST_MAX_VOLUMES 25
+
 void check_row (json_t *rows, const char *check, const char *target, const char *status,
                 const char *fmt, ...) __attribute__ ((format (printf, 5, 6)));
 
@@ -35,5 +39,16 @@ void checks_openstack (const struct config *cfg, const json_t *plan_vms, json_t 
  * TMPDIR and available memory for ferry_parallel conversions (2 GB each).
  * One pass row when skip_conversion. */
 void checks_conversion (const struct config *cfg, const json_t *vms, json_t *rows);
+
+/* The conversion host against `parallel` migrations at once: the seeds'
+ * rule of 1 vCPU and 2 GiB of RAM per concurrent migration, checked
+ * against the conversion host's flavor (Nova, when instance_uuid names
+ * it) and against this machine (nproc, MemAvailable: ferry runs on the
+ * conversion host, the copies and conversions are its processes), and
+ * the volumes the disks of `parallel` VMs (the largest of plan_vms) put
+ * on it at once against CONVERSION_HOST_MAX_VOLUMES.  A warning says how
+ * many at once would fit. */
+void checks_sizing (const struct config *cfg, int parallel, const json_t *plan_vms,
+                    json_t *rows);
 
 #endif

@@ -6,11 +6,13 @@
 #include <time.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "migrate/migrate.h"
 #include "migrate/attach.h"
 #include "migrate/conversion-host.h"
+#include "migrate/board.h"
 #include "migrate/convert.h"
 #include "migrate/disk-source.h"
 #include "migrate/plan.h"
@@ -28,14 +30,36 @@
 
 #define SNAP_PREFIX "ferry-migration-"
 
+/* What the workers of one migrate_vms share. */
+struct shared {
+  pthread_mutex_t lock;       /* flavors, next, results, totals */
+  json_t *flavors;            /* cached Nova flavor list */
+  struct disk_slots *slots;   /* disk copies at once, overall and per ESXi host */
+  struct board *board;        /* progress, events */
+  bool quiet_progress;        /* the board shows progress: log it at debug level */
+  int disks_per_vm;           /* a VM's disks copied at once (1: one after the other) */
+  const json_t *vms;
+  size_t next;                /* the next VM to start */
+  int *rcs;                   /* per VM: exit code, -1 not run */
+  double *seconds;
+  double api_s, copy_s;
+};
+
+/* One worker: its own vSphere session and OpenStack client; the disk
+ * threads of its VM share them under lock. */
 struct ctx {
   const struct config *cfg;
   const struct migrate_opts *o;
+  struct shared *sh;
   struct vsphere *vs;
   struct os_client *os;
+  pthread_mutex_t lock;       /* vs, os and the VM's state, when disks copy at once */
   char *conv_host;
-  json_t *flavors;            /* cached Nova flavor list */
   const char *data_dir;
+  const char *vmname;         /* the VM being migrated */
+  const char *esxi_host;      /* its ESXi host (per-host disk limit) */
+  const char *logpath;        /* its log file */
+  struct log_errors *errors;  /* its errors */
 };
 
 static double
@@ -55,9 +79,22 @@ cancelled (const struct ctx *c)
 /* ---- plan ---- */
 
 /* The flavor for vm: flavor_uuid, else the smallest that fits, else one
- * made for its shape.  New reference to {id, name, vcpus, ram, created}. */
+ * made for its shape.  New reference to {id, name, vcpus, ram, created}.
+ * Under the shared lock: two VMs of one shape make one flavor. */
+static json_t *choose_flavor_locked (struct ctx *c, const json_t *vm, bool create);
+
 static json_t *
 choose_flavor (struct ctx *c, const json_t *vm, bool create)
+{
+  json_t *f;
+  pthread_mutex_lock (&c->sh->lock);
+  f = choose_flavor_locked (c, vm, create);
+  pthread_mutex_unlock (&c->sh->lock);
+  return f;
+}
+
+static json_t *
+choose_flavor_locked (struct ctx *c, const json_t *vm, bool create)
 {
   const char *name = json_string_value (json_object_get (vm, "name"));
   long long cpu = json_integer_value (json_object_get (vm, "num_cpu"));
@@ -71,10 +108,10 @@ choose_flavor (struct ctx *c, const json_t *vm, bool create)
       log_error ("VM %s: flavor_uuid %s not found: fix flavor_uuid", name, forced);
     return fl;
   }
-  if (c->flavors == NULL && (c->flavors = os_flavor_list (c->os)) == NULL)
+  if (c->sh->flavors == NULL && (c->sh->flavors = os_flavor_list (c->os)) == NULL)
     return NULL;
   if (config_get_bool (c->cfg, "use_existing_flavor")) {
-    f = plan_pick_flavor (c->flavors, cpu, ram);
+    f = plan_pick_flavor (c->sh->flavors, cpu, ram);
     if (f == NULL) {
       log_error ("VM %s: no flavor has at least %lld vCPUs and %lld MiB: create one, set "
                  "flavor_uuid, or set use_existing_flavor: false to let ferry create it",
@@ -87,7 +124,7 @@ choose_flavor (struct ctx *c, const json_t *vm, bool create)
     CLEANUP_FREE char *fname = plan_flavor_name (cpu, ram);
     size_t i;
     json_t *e, *made;
-    json_array_foreach (c->flavors, i, e)
+    json_array_foreach (c->sh->flavors, i, e)
       if (strcmp (json_string_value (json_object_get (e, "name")) ?: "", fname) == 0)
         return json_deep_copy (e);
     if (!create)
@@ -101,7 +138,7 @@ choose_flavor (struct ctx *c, const json_t *vm, bool create)
       return NULL;
     }
     json_object_set_new (made, "created_by_ferry", json_true ());
-    json_array_append (c->flavors, made);
+    json_array_append (c->sh->flavors, made);
     return made;
   }
 }
@@ -287,7 +324,9 @@ find_or_create_volume (struct ctx *c, struct vm_state *st, const json_t *vm, con
 /* ---- copy ---- */
 
 struct progress_ctx {
+  struct ctx *c;
   const char *what;
+  long long key;
   double last;
   struct disk_source_plan *plan;      /* an export lease to keep alive */
   double last_lease;
@@ -303,16 +342,23 @@ progress_cb (void *opaque, const struct copy_progress *p)
   /* An export lease times out without progress reports. */
   if (pc->plan && t - pc->last_lease >= 60) {
     pc->last_lease = t;
+    pthread_mutex_lock (&pc->c->lock);
     disk_source_plan_progress (pc->plan, p->total ? (int) (p->bytes_done * 100 / p->total) : 0);
+    pthread_mutex_unlock (&pc->c->lock);
   }
+  board_disk_progress (pc->c->sh->board, pc->c->vmname, pc->key, p->bytes_done, p->total,
+                       p->rate);
 
   if (!p->final && t - pc->last < 10)
     return;
   pc->last = t;
-  log_info ("%s: %s of %s (%s/s)%s", pc->what, copy_human_size (p->bytes_done, a, sizeof a),
-            copy_human_size (p->total, b, sizeof b), copy_human_size ((uint64_t) p->rate, r, sizeof r),
-            p->final ? ", done" : "");
+  log_msg (pc->c->sh->quiet_progress ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO, "%s: %s of %s (%s/s)%s",
+           pc->what, copy_human_size (p->bytes_done, a, sizeof a),
+           copy_human_size (p->total, b, sizeof b), copy_human_size ((uint64_t) p->rate, r, sizeof r),
+           p->final ? ", done" : "");
 }
+
+/* Called with c->lock held, which copy_disk lets go while the data flows. */
 
 static int
 copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *disk,
@@ -333,7 +379,7 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
   struct disk_source src;
   struct copy_options co;
   struct copy_stats cs = { 0 };
-  struct progress_ctx pc = { what, now_s (), NULL, now_s () };
+  struct progress_ctx pc = { c, what, key, now_s (), NULL, now_s () };
   json_t *rec = json_object_get (state_obj (st, "volumes"), k);
   int r;
   uint64_t cap = (uint64_t) json_integer_value (json_object_get (disk, "capacity_bytes"));
@@ -415,13 +461,24 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
     }
   }
 
+  /* A slot (disks at once, overall and on this ESXi host), then the
+   * source and the copy, without the lock. */
+  pthread_mutex_unlock (&c->lock);
+  if (slots_acquire (c->sh->slots, c->esxi_host, c->o->cancel) == -1) {
+    pthread_mutex_lock (&c->lock);
+    free (ranges);
+    disk_source_plan_free (&plan);
+    return FERRY_EXIT_INTERRUPTED;
+  }
   r = disk_source_start (&plan.req, &src);
   if (r) {
+    slots_release (c->sh->slots, c->esxi_host);
+    pthread_mutex_lock (&c->lock);
     free (ranges);
     disk_source_plan_free (&plan);
     return r;
   }
-  pc.plan = &plan;
+  pc.plan = plan.lease ? &plan : NULL;
   copy_options_init (&co);
   co.src = src.uri;
   co.dst = device;
@@ -441,8 +498,27 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
             areas ? "allocated areas" : "whole disk",
             plan.req.kind == DISK_SOURCE_VDDK ? "VDDK" : plan.req.kind == DISK_SOURCE_HTTPS
             ? "datastore HTTPS" : "local mount", device);
-  r = copy_run (&co, &cs);
+  board_disk_start (c->sh->board, vmname, key, json_string_value (json_object_get (rec, "id")),
+                    areas ? 0 : cap);
+  {
+    /* The copy engine's messages name endpoints: say which disk. */
+    CLEANUP_FREE char *dctx = xasprintf ("%s disk %lld", vmname, key);
+    log_set_context (dctx);
+    r = copy_run (&co, &cs);
+    log_set_context (vmname);
+  }
+  if (r == FERRY_EXIT_USAGE) {
+    /* An endpoint that could not be opened: the data path failed. */
+    log_file_tail (srclog, 3, what);
+    log_error ("%s: cannot read the disk from its source or write its volume (see above and "
+               "%s)", what, srclog);
+    r = FERRY_EXIT_DATA;
+  }
   disk_source_stop (&src);
+  slots_release (c->sh->slots, c->esxi_host);
+  board_disk_done (c->sh->board, vmname, key, r == 0, cs.done_before + cs.processed, cs.total,
+                   cs.seconds);
+  pthread_mutex_lock (&c->lock);
   rmdir (workdir);
   free (ranges);
   if (r == 0)
@@ -484,6 +560,95 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
   return 0;
 }
 
+/* Several disks of one VM at once: disks_per_vm threads take the disks
+ * in turn (each copy also waits for a disk slot); the VM's thread waits
+ * for them.  The first failure is the VM's; after it no new disk starts. */
+struct disk_job {
+  struct ctx *c;
+  struct vm_state *st;
+  const json_t *vm, *disk;
+  const char *snap;
+  const json_t *snapdisk;
+  const char *device;
+  json_t *pass;
+};
+
+struct disk_pool {
+  struct ctx *c;
+  struct disk_job *jobs;
+  size_t n, next;             /* under c->lock */
+  int rc;
+  double copy_s;
+};
+
+/* Copy disks until none is left; c->lock held on entry and exit. */
+static void
+disk_pool_run (struct disk_pool *p)
+{
+  struct ctx *c = p->c;
+
+  while (p->next < p->n && !cancelled (c) && (p->rc == 0 || p->rc == FERRY_EXIT_INTERRUPTED)) {
+    struct disk_job *j = &p->jobs[p->next++];
+    double s = 0;
+    int r = copy_disk (c, j->st, j->vm, j->disk, j->snap, j->snapdisk, j->device, &s, j->pass);
+    p->copy_s += s;
+    if (r && (p->rc == 0 || p->rc == FERRY_EXIT_INTERRUPTED))
+      p->rc = r;
+  }
+}
+
+static void *
+disk_pool_thread (void *arg)
+{
+  struct disk_pool *p = arg;
+  struct ctx *c = p->c;
+
+  log_set_context (c->vmname);
+  log_set_errors (c->errors);
+  if (c->logpath)
+    log_open_file (c->logpath);
+  pthread_mutex_lock (&c->lock);
+  disk_pool_run (p);
+  pthread_mutex_unlock (&c->lock);
+  log_close_file ();
+  log_set_errors (NULL);
+  log_set_context (NULL);
+  return NULL;
+}
+
+static int
+copy_disks (struct ctx *c, struct disk_job *jobs, size_t n, double *copy_s)
+{
+  struct disk_pool p = { .c = c, .jobs = jobs, .n = n };
+  size_t width = c->sh->disks_per_vm > 1 ? (size_t) c->sh->disks_per_vm : 1;
+  size_t started = 0;
+
+  if (n == 0)
+    return cancelled (c) ? FERRY_EXIT_INTERRUPTED : 0;
+  if (width > n)
+    width = n;
+  pthread_t th[width];
+  pthread_mutex_lock (&c->lock);
+  if (width > 1) {
+    pthread_mutex_unlock (&c->lock);
+    for (size_t i = 0; i < width; i++) {
+      if (pthread_create (&th[started], NULL, disk_pool_thread, &p) == 0)
+        started++;
+      else
+        log_warn ("VM %s: cannot start a disk copy thread: %s", c->vmname, strerror (errno));
+    }
+    for (size_t i = 0; i < started; i++)
+      pthread_join (th[i], NULL);
+    pthread_mutex_lock (&c->lock);
+  }
+  disk_pool_run (&p);           /* one at a time, or what the threads left */
+  pthread_mutex_unlock (&c->lock);
+  *copy_s += p.copy_s;
+  if (p.rc == 0 && cancelled (c))
+    p.rc = FERRY_EXIT_INTERRUPTED;
+  return p.rc;
+}
+
 /* ---- without a conversion host: local images through Glance ---- */
 
 /* Copy each disk not done yet to a local raw image in the VM's data dir,
@@ -520,7 +685,9 @@ glance_path (struct ctx *c, struct vm_state *st, const json_t *vm, const char *s
       json_object_set_new (state_obj (st, "volumes"), k, rec);
     }
     if (!json_is_true (json_object_get (rec, "copied"))) {
+      pthread_mutex_lock (&c->lock);
       rc = copy_disk (c, st, vm, d, snap, json_object_get (snapdisks, k), file, copy_s, pass);
+      pthread_mutex_unlock (&c->lock);
       if (rc) {
         json_decref (pass);
         return rc;
@@ -905,6 +1072,13 @@ record_sync (struct ctx *c, struct vm_state *st, const char *vmname, const char 
 
 /* ---- one VM ---- */
 
+static void
+on_phase (void *opaque, const char *phase)
+{
+  struct ctx *c = opaque;
+  board_vm_phase (c->sh->board, c->vmname, phase);
+}
+
 static int
 migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
 {
@@ -934,7 +1108,12 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
 
   if (state_open (&st, c->data_dir, vmname) == -1)
     return FERRY_EXIT_FAILED;
+  st.on_phase = on_phase;
+  st.on_phase_opaque = c;
+  c->vmname = vmname;
+  c->esxi_host = json_string_value (json_object_get (json_object_get (vm, "host"), "name"));
   logpath = xasprintf ("%s/migration.log", st.dir);
+  c->logpath = logpath;
   if (logpath && log_open_file (logpath) == -1)
     log_warn ("VM %s: cannot write its log %s: %s", vmname, logpath, strerror (errno));
 
@@ -1266,36 +1445,50 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     }
     *api_s += now_s () - a0;
   }
-  json_array_foreach (disks, i, d) {
-    CLEANUP_FREE char *k = xasprintf ("%lld", (long long) json_integer_value (json_object_get (d, "key")));
-    CLEANUP_FREE char *what = xasprintf ("VM %s disk %s", vmname, k);
-    const char *vid = json_string_value (json_array_get (vol_ids, i));
-    CLEANUP_FREE char *dev = NULL;
-    double a0 = now_s ();
+  {
+    CLEANUP_FREE struct disk_job *jobs = calloc (json_array_size (disks) + 1, sizeof *jobs);
+    size_t njobs = 0;
 
-    if (cancelled (c)) {
-      rc = FERRY_EXIT_INTERRUPTED;
+    if (jobs == NULL) {
+      rc = FERRY_EXIT_FAILED;
       goto out;
     }
-    dev = attach_volume_finish (c->os, vid, what);
-    *api_s += now_s () - a0;
-    if (dev == NULL) {
-      rc = FERRY_EXIT_DEST;
-      goto out;
-    }
-    json_array_append_new (devices, json_string (dev));
-    if (json_is_true (json_object_get (json_object_get (state_obj (&st, "volumes"), k), "copied"))) {
-      log_info ("%s: already copied", what);
-      continue;
-    }
-    {
-      json_t *pass = json_object_get (state_obj (&st, "pass"), k);
-      if (pass == NULL) {
-        pass = json_object ();
-        json_object_set_new (state_obj (&st, "pass"), k, pass);
+    json_array_foreach (disks, i, d) {
+      CLEANUP_FREE char *k = xasprintf ("%lld", (long long) json_integer_value (json_object_get (d, "key")));
+      CLEANUP_FREE char *what = xasprintf ("VM %s disk %s", vmname, k);
+      const char *vid = json_string_value (json_array_get (vol_ids, i));
+      char *dev = NULL;
+      double a0 = now_s ();
+
+      if (cancelled (c)) {
+        rc = FERRY_EXIT_INTERRUPTED;
+        goto out;
       }
-      rc = copy_disk (c, &st, vm, d, snap, json_object_get (snapdisks, k), dev, copy_s, pass);
+      dev = attach_volume_finish (c->os, vid, what);
+      *api_s += now_s () - a0;
+      if (dev == NULL) {
+        rc = FERRY_EXIT_DEST;
+        goto out;
+      }
+      json_array_append_new (devices, json_string (dev));
+      free (dev);
+      if (json_is_true (json_object_get (json_object_get (state_obj (&st, "volumes"), k), "copied"))) {
+        log_info ("%s: already copied", what);
+        continue;
+      }
+      {
+        json_t *pass = json_object_get (state_obj (&st, "pass"), k);
+        if (pass == NULL) {
+          pass = json_object ();
+          json_object_set_new (state_obj (&st, "pass"), k, pass);
+        }
+        jobs[njobs++] = (struct disk_job) { .st = &st, .vm = vm, .disk = d, .snap = snap,
+                                            .snapdisk = json_object_get (snapdisks, k),
+                                            .device = json_string_value (json_array_get (devices, i)),
+                                            .pass = pass };
+      }
     }
+    rc = copy_disks (c, jobs, njobs, copy_s);
     if (rc)
       goto out;
   }
@@ -1463,84 +1656,290 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     state_save (&st);
   }
   log_close_file ();
+  c->logpath = NULL;
   state_close (&st);
   return rc;
+}
+
+/* A worker: VMs one after another until none is left.  Worker 0 uses the
+ * caller's connections; the others log in on their own (one vSphere
+ * session and one OpenStack token each: a session is one HTTP connection
+ * and one cookie, not shared between threads). */
+struct worker {
+  struct shared *sh;
+  const struct config *cfg;
+  const struct migrate_opts *o;
+  const json_t *cloud;
+  struct vsphere *vs;         /* worker 0: the caller's */
+  struct os_client *os;
+  unsigned index;
+};
+
+static void *
+worker_main (void *arg)
+{
+  struct worker *w = arg;
+  struct shared *sh = w->sh;
+  struct ctx c = { .cfg = w->cfg, .o = w->o, .sh = sh, .vs = w->vs, .os = w->os,
+                   .data_dir = config_get_string (w->cfg, "os_migrate_vmw_data_dir") };
+  double api_s = 0, copy_s = 0;
+  int rc;
+
+  if (c.os == NULL && (c.os = os_connect (w->cloud, &rc)) == NULL) {
+    log_error ("parallel worker %u: cannot connect to OpenStack (see above): its VMs go to "
+               "the other workers", w->index);
+    return NULL;
+  }
+  if (c.vs == NULL) {
+    if (vs_connect_config (w->cfg, &c.vs)) {
+      log_error ("parallel worker %u: cannot log in to vCenter (see above): its VMs go to "
+                 "the other workers", w->index);
+      os_disconnect (c.os);
+      return NULL;
+    }
+    vs_keepalive_start (c.vs, 240);
+  }
+  pthread_mutex_init (&c.lock, NULL);
+  for (;;) {
+    struct log_errors errs = { .lock = PTHREAD_MUTEX_INITIALIZER };
+    const json_t *vm;
+    const char *name;
+    size_t i;
+    double v0;
+
+    pthread_mutex_lock (&sh->lock);
+    i = sh->next;
+    if (i < json_array_size (sh->vms) && !cancelled (&c))
+      sh->next++;
+    pthread_mutex_unlock (&sh->lock);
+    if (i >= json_array_size (sh->vms) || cancelled (&c))
+      break;
+    vm = json_array_get (sh->vms, i);
+    name = json_string_value (json_object_get (vm, "name"));
+    v0 = now_s ();
+    log_set_context (name);
+    log_set_errors (&errs);
+    c.errors = &errs;
+    board_vm_start (sh->board, name);
+    rc = migrate_one (&c, vm, &api_s, &copy_s);
+    log_set_errors (NULL);
+    log_set_context (NULL);
+    c.errors = NULL;
+    board_vm_done (sh->board, name, rc == 0 ? "ok" : rc == FERRY_EXIT_INTERRUPTED
+                   ? "interrupted" : "failed", rc, rc ? errs.first : NULL, now_s () - v0);
+    pthread_mutex_lock (&sh->lock);
+    sh->rcs[i] = rc;
+    sh->seconds[i] = now_s () - v0;
+    pthread_mutex_unlock (&sh->lock);
+    free (errs.first);
+    free (errs.last);
+    pthread_mutex_destroy (&errs.lock);
+  }
+  pthread_mutex_lock (&sh->lock);
+  sh->api_s += api_s;
+  sh->copy_s += copy_s;
+  pthread_mutex_unlock (&sh->lock);
+  pthread_mutex_destroy (&c.lock);
+  free (c.conv_host);
+  if (w->vs == NULL)
+    vs_disconnect (c.vs);
+  if (w->os == NULL)
+    os_disconnect (c.os);
+  return NULL;
+}
+
+static enum board_mode
+board_mode_of (const char *progress, int parallel)
+{
+  if (progress && strcmp (progress, "json") == 0)
+    return BOARD_JSON;
+  if (progress && strcmp (progress, "tty") == 0)
+    return BOARD_TTY;
+  if (progress && strcmp (progress, "plain") == 0)
+    return BOARD_PLAIN;
+  return parallel > 1 && isatty (STDERR_FILENO) ? BOARD_TTY : BOARD_PLAIN;
+}
+
+/* The report: one object per VM named, in order (not found ones too). */
+static json_t *
+make_report (struct shared *sh, const json_t *names, const json_t *vms)
+{
+  json_t *report = json_array ();
+  size_t i, k;
+  json_t *n, *vm;
+
+  json_array_foreach (names, i, n) {
+    json_t *r = NULL;
+    bool found = false;
+    json_array_foreach (vms, k, vm)
+      if (strcmp (json_string_value (json_object_get (vm, "name")) ?: "",
+                  json_string_value (n) ?: "") == 0) {
+        found = true;
+        r = board_vm_report (sh->board, json_string_value (n));
+      }
+    if (r == NULL)
+      r = json_pack ("{s:O, s:s, s:i, s:s, s:f, s:[]}", "vm", n,
+                     "result", found ? "not-started" : "not-found",
+                     "exit_code", found ? FERRY_EXIT_INTERRUPTED : FERRY_EXIT_FAILED,
+                     "error", found ? "not started: the run was interrupted"
+                     : "no VM of that name on vCenter", "seconds", 0.0, "disks");
+    json_array_append_new (report, r);
+  }
+  return report;
 }
 
 int
 migrate_vms (const struct config *cfg, const json_t *names, const struct migrate_opts *o)
 {
-  struct ctx c = { .cfg = cfg, .o = o };
+  struct shared sh = { .lock = PTHREAD_MUTEX_INITIALIZER };
   struct inventory_opts iopts = { .max_disks = 25 };
+  struct vsphere *vs = NULL;
+  struct os_client *os = NULL;
   CLEANUP_JSON json_t *all = NULL;
   CLEANUP_JSON json_t *vms = NULL;
   CLEANUP_JSON json_t *cloud = NULL;
-  CLEANUP_JSON json_t *summary = json_array ();
   CLEANUP_FREE char *err = NULL;
-  int missing = 0, failed = 0, last_rc = 0, rc;
-  double api_s = 0, copy_s = 0, t0 = now_s ();
-  size_t i;
+  CLEANUP_FREE struct worker *workers = NULL;
+  CLEANUP_FREE pthread_t *threads = NULL;
+  FILE *events = NULL;
+  int missing = 0, failed = 0, last_rc = 0, rc, ok = 0;
+  bool interrupted = o->cancel && atomic_load (o->cancel);
+  int parallel = o->parallel > 0 ? o->parallel : (int) config_get_int (cfg, "ferry_parallel");
+  int max_disks = o->max_disks > 0 ? o->max_disks : (int) config_get_int (cfg, "ferry_max_disks");
+  int per_host = o->max_disks_per_host > 0 ? o->max_disks_per_host
+    : (int) config_get_int (cfg, "ferry_max_disks_per_host");
+  double t0 = now_s ();
+  size_t i, nworkers, started = 0;
   json_t *vm;
 
-  c.data_dir = config_get_string (cfg, "os_migrate_vmw_data_dir");
+  if (parallel < 1)
+    parallel = 1;
+  if (o->dry_run)
+    parallel = 1;               /* the plans are printed one after another */
+  if (max_disks <= 0)
+    max_disks = 2 * parallel;
   cloud = clouds_resolve (cfg, &err);
   if (cloud == NULL) {
     log_error ("%s", err ? err : "no OpenStack destination: set dst_cloud (or OS_CLOUD)");
     return FERRY_EXIT_USAGE;
   }
-  c.os = os_connect (cloud, &rc);
-  if (c.os == NULL)
-    return rc;
+  if (o->events_path && (events = fopen (o->events_path, "ae")) == NULL) {
+    log_error ("--events %s: %s", o->events_path, strerror (errno));
+    return FERRY_EXIT_USAGE;
+  }
+  os = os_connect (cloud, &rc);
+  if (os == NULL)
+    goto done_files;
   /* already_deploy_conversion_host: false -- deploy or reuse it first. */
-  if (!o->dry_run && (rc = conversion_host_auto (cfg, c.os)) != 0) {
-    os_disconnect (c.os);
-    return rc;
-  }
-  rc = vs_connect_config (cfg, &c.vs);
-  if (rc) {
-    os_disconnect (c.os);
-    return rc;
-  }
+  if (!o->dry_run && (rc = conversion_host_auto (cfg, os)) != 0)
+    goto done;
+  rc = vs_connect_config (cfg, &vs);
+  if (rc)
+    goto done;
   /* Copies read disks with the session's cookie for a long time without a
    * SOAP call: keep the session from idling out. */
-  vs_keepalive_start (c.vs, 240);
+  vs_keepalive_start (vs, 240);
   iopts.datacenter = config_get_string (cfg, "vcenter_datacenter");
-  all = inventory_discover (c.vs, &iopts);
+  all = inventory_discover (vs, &iopts);
   if (all == NULL) {
     rc = FERRY_EXIT_SOURCE;
     goto done;
   }
   vms = inventory_select (all, names, &missing);
-  api_s += now_s () - t0;
-  json_array_foreach (vms, i, vm) {
-    double v0 = now_s ();
-    const char *name = json_string_value (json_object_get (vm, "name"));
-    log_set_context (name);
-    rc = migrate_one (&c, vm, &api_s, &copy_s);
-    log_set_context (NULL);
-    json_array_append_new (summary, json_pack ("{s:s, s:s, s:i, s:f}", "vm", name,
-                                               "result", rc == 0 ? "ok" : "failed",
-                                               "exit", rc, "seconds", now_s () - v0));
-    if (rc) {
-      failed++;
-      last_rc = rc;
+  sh.api_s = now_s () - t0;
+  sh.vms = vms;
+  sh.rcs = calloc (json_array_size (vms) + 1, sizeof *sh.rcs);
+  sh.seconds = calloc (json_array_size (vms) + 1, sizeof *sh.seconds);
+  sh.slots = slots_new (max_disks, per_host);
+  sh.board = board_new (board_mode_of (o->progress, parallel), events);
+  nworkers = (size_t) parallel < json_array_size (vms) ? (size_t) parallel : json_array_size (vms);
+  workers = calloc (nworkers + 1, sizeof *workers);
+  threads = calloc (nworkers + 1, sizeof *threads);
+  if (!sh.rcs || !sh.seconds || !sh.slots || !sh.board || !workers || !threads) {
+    rc = FERRY_EXIT_FAILED;
+    goto done;
+  }
+  for (i = 0; i < json_array_size (vms); i++)
+    sh.rcs[i] = -1;
+  sh.quiet_progress = board_mode_of (o->progress, parallel) != BOARD_PLAIN;
+  /* A VM's disks at once: as many as the overall limit leaves it when
+   * every worker copies (at least 1); export leases allow one at a time. */
+  sh.disks_per_vm = max_disks / parallel > 1 ? max_disks / parallel : 1;
+  if (strcmp (config_get_string (cfg, "disk_source") ?: "", "export") == 0)
+    sh.disks_per_vm = 1;
+  if (parallel > 1)
+    log_info ("migrating %zu VMs, %d at once; at most %d disks copied at once (%d per ESXi "
+              "host, %d per VM)", json_array_size (vms), parallel, max_disks, per_host,
+              sh.disks_per_vm);
+  for (i = 0; i < nworkers; i++)
+    workers[i] = (struct worker) { .sh = &sh, .cfg = cfg, .o = o, .cloud = cloud,
+                                   .vs = i == 0 ? vs : NULL, .os = i == 0 ? os : NULL,
+                                   .index = (unsigned) i };
+  if (nworkers == 1)
+    worker_main (&workers[0]);  /* one at a time: in this thread */
+  else {
+    for (i = 0; i < nworkers; i++) {
+      if (pthread_create (&threads[i], NULL, worker_main, &workers[i]) != 0) {
+        log_warn ("cannot start parallel worker %zu: %s", i, strerror (errno));
+        break;
+      }
+      started++;
     }
-    if (rc == FERRY_EXIT_INTERRUPTED)
-      break;
+    if (started == 0)
+      worker_main (&workers[0]);
+    /* Wait, redrawing the progress lines. */
+    for (;;) {
+      bool all_done;
+      pthread_mutex_lock (&sh.lock);
+      all_done = sh.next >= json_array_size (vms) || (o->cancel && atomic_load (o->cancel));
+      for (i = 0; all_done && i < sh.next; i++)
+        if (sh.rcs[i] == -1)
+          all_done = false;
+      pthread_mutex_unlock (&sh.lock);
+      if (all_done)
+        break;
+      board_draw (sh.board, false);
+      sleep_ms (250);
+    }
+    for (i = 0; i < started; i++)
+      pthread_join (threads[i], NULL);
+    board_draw (sh.board, true);
+  }
+
+  json_array_foreach (vms, i, vm) {
+    if (sh.rcs[i] == 0)
+      ok++;
+    else if (sh.rcs[i] > 0) {
+      failed++;
+      last_rc = sh.rcs[i];
+    }
+    if (sh.rcs[i] == FERRY_EXIT_INTERRUPTED || (o->cancel && atomic_load (o->cancel)))
+      interrupted = true;
   }
   if (!o->dry_run) {
-    fprintf (stderr, "\n%-28s %-7s %8s\n", "VM", "RESULT", "SECONDS");
-    json_array_foreach (summary, i, vm)
-      fprintf (stderr, "%-28s %-7s %8.1f\n", json_string_value (json_object_get (vm, "vm")),
-               json_string_value (json_object_get (vm, "result")),
-               json_real_value (json_object_get (vm, "seconds")));
-    fprintf (stderr, "%zu VMs: %zu migrated, %d failed, %d not found\n",
-             json_array_size (vms) + missing, json_array_size (vms) - failed, failed, missing);
+    fprintf (stderr, "\n%-28s %-11s %4s %8s  %s\n", "VM", "RESULT", "EXIT", "SECONDS", "ERROR");
+    json_array_foreach (vms, i, vm) {
+      CLEANUP_JSON json_t *r = board_vm_report (sh.board, json_string_value (json_object_get (vm, "name")));
+      fprintf (stderr, "%-28s %-11s %4d %8.1f  %s\n", json_string_value (json_object_get (vm, "name")),
+               sh.rcs[i] == -1 ? "not-started" : sh.rcs[i] == 0 ? "ok"
+               : sh.rcs[i] == FERRY_EXIT_INTERRUPTED ? "interrupted" : "failed",
+               sh.rcs[i] == -1 ? FERRY_EXIT_INTERRUPTED : sh.rcs[i], sh.seconds[i],
+               json_string_value (json_object_get (r, "error")) ?: "");
+    }
+    fprintf (stderr, "%zu VMs: %d migrated, %d failed, %d not found (%.1f s)\n",
+             json_array_size (vms) + missing, ok, failed, missing, now_s () - t0);
+  }
+  board_summary (sh.board, json_array_size (vms) + missing, (size_t) ok, (size_t) failed,
+                 (size_t) missing, now_s () - t0);
+  if (o->report_path) {
+    CLEANUP_JSON json_t *report = make_report (&sh, names, vms);
+    if (json_dump_file (report, o->report_path, JSON_INDENT (2) | JSON_PRESERVE_ORDER) == -1)
+      log_error ("--report %s: cannot write it", o->report_path);
   }
   if (getenv ("FERRY_STATS"))
     fprintf (stderr, "ferry-stats: migrate seconds=%.3f copy_seconds=%.3f api_seconds=%.3f\n",
-             now_s () - t0, copy_s, now_s () - t0 - copy_s);
-  if (last_rc == FERRY_EXIT_INTERRUPTED)
+             now_s () - t0, sh.copy_s, now_s () - t0 - sh.copy_s);
+  if (interrupted)
     rc = FERRY_EXIT_INTERRUPTED;
   else if (failed + missing == 0)
     rc = 0;
@@ -1549,9 +1948,15 @@ migrate_vms (const struct config *cfg, const json_t *names, const struct migrate
   else
     rc = FERRY_EXIT_FAILED;
  done:
-  free (c.conv_host);
-  json_decref (c.flavors);
-  vs_disconnect (c.vs);
-  os_disconnect (c.os);
+  json_decref (sh.flavors);
+  slots_free (sh.slots);
+  board_free (sh.board);
+  free (sh.rcs);
+  free (sh.seconds);
+  vs_disconnect (vs);
+  os_disconnect (os);
+ done_files:
+  if (events)
+    fclose (events);
   return rc;
 }

@@ -32,11 +32,22 @@ struct migrate_opts {
   bool dry_run;               /* print the plan per VM, change nothing */
   bool no_conversion_host;    /* copy to local images uploaded to Glance */
   atomic_bool *cancel;        /* set by SIGINT/SIGTERM */
+  /* Many VMs at once (0: from the configuration, ferry_parallel & co). */
+  int parallel;               /* VMs migrated at once by worker threads */
+  int max_disks;              /* disk copies at once overall (default 2 x parallel) */
+  int max_disks_per_host;     /* disk copies at once per ESXi host (default 10) */
+  const char *progress;       /* auto (NULL), tty, json or plain: see board.h */
+  const char *events_path;    /* JSON events appended there too */
+  const char *report_path;    /* the summary as JSON, written at the end */
 };
 
-/* Migrate the VMs named in names (array of strings).  Prints a summary.
+/* Migrate the VMs named in names (array of strings), o->parallel at once
+ * (each worker thread with its own vSphere session and OpenStack token;
+ * a VM's disks copied at once within the disk limits).  A VM's failure
+ * never stops the others.  Prints a summary (each VM's outcome, exit code,
+ * time and first error) and writes it to o->report_path.
  * Returns 0 if every VM is migrated; the VM's exit class if the only VM
- * failed; 1 if some failed. */
+ * failed; 130 if interrupted; 1 if some failed. */
 int migrate_vms (const struct config *cfg, const json_t *names, const struct migrate_opts *o);
 
 /* `ferry status`: the state of the named VMs (all with state in the data

@@ -131,6 +131,8 @@ int
 state_phase (struct vm_state *st, const char *phase)
 {
   json_object_set_new (st->j, "phase", json_string (phase));
+  if (st->on_phase)
+    st->on_phase (st->on_phase_opaque, phase);
   return state_save (st);
 }
 

@@ -15,6 +15,9 @@ struct vm_state {
   char *dir;                  /* <data>/<vm> */
   char *path;                 /* <dir>/ferry-state.json */
   json_t *j;                  /* the document */
+  /* Told of every state_phase (the progress board); set after state_open. */
+  void (*on_phase) (void *opaque, const char *phase);
+  void *on_phase_opaque;
 };
 
 /* Load (or start) the state of vm_name under data_dir, holding its lock:

@@ -34,3 +34,17 @@ volumes_match_flat () {
     done
     [ "$_i" -gt 0 ] || fail "$2: $1 has no disks in lab.json"
 }
+# ports_match_lab VM LABEL: the VM's server has a port with each NIC's
+# VMware MAC on the network its port group maps to in the lab.
+ports_match_lab () {
+    _sid=$(jq -r .server.id "$(state_of "$1")")
+    "$OSAPI" GET network "/ports?device_id=$_sid" > "$TMP/ports-$1.json"
+    for _pair in $(jq -r --arg vm "$1" '.vms[] | select(.name == $vm) | .nics[] | "\(.mac)=\(.portgroup)"' \
+                      "$FERRY_LAB_DIR/vcsim/lab.json" | tr ' ' '_'); do
+        _mac=${_pair%%=*}
+        case ${_pair#*=} in VM_Network) _net=lab-vm-network ;; *) _net=lab-dvpg ;; esac
+        _netid=$(jq -r --arg n "$_net" '.networks[$n].id' "$FERRY_LAB_DIR/openstack/lab.json")
+        [ "$(jq -r --arg m "$_mac" '.ports[] | select(.mac_address == $m) | .network_id' "$TMP/ports-$1.json")" = "$_netid" ] ||
+            fail "$2: $1 has no port with MAC $_mac on $_net"
+    done
+}
