@@ -416,6 +416,12 @@ convert_guest (const struct config *cfg, const json_t *vm, const json_t *devices
     return FERRY_EXIT_USAGE;
   }
   v2v_caps (prog, workdir, &caps);
+  {
+    /* This run's log alone (the last one kept as .1). */
+    CLEANUP_FREE char *old = xasprintf ("%s.1", log_path);
+    if (old)
+      rename (log_path, old);
+  }
 
   /* NIC names, for Linux guests with NICs. */
   if (strcmp (family, "linux") == 0 && json_array_size (json_object_get (vm, "nics"))) {
@@ -487,8 +493,46 @@ convert_guest (const struct config *cfg, const json_t *vm, const json_t *devices
   }
 
   /* What this virt-v2v-in-place could not do itself (2.2 has no --run or
-   * --firstboot): one virt-customize pass over the same disks. */
-  if ((script_path && !caps.run) || (boot && *boot && !caps.firstboot)) {
+   * --firstboot).  The NIC script runs through guestfish, whose `sh`
+   * prints the script's decisions into the log (virt-customize keeps them
+   * to itself); the first-boot script is installed by virt-customize. */
+  if (script_path && !caps.run) {
+    string_vector_append (&cv, strdup ("guestfish"));
+    if (debug) {
+      string_vector_append (&cv, strdup ("-v"));
+      string_vector_append (&cv, strdup ("-x"));
+    }
+    string_vector_append (&cv, strdup ("--rw"));
+    string_vector_append (&cv, strdup ("--format=raw"));
+    for (i = 0; i < json_array_size (devices); i++) {
+      string_vector_append (&cv, strdup ("-a"));
+      string_vector_append (&cv, strdup (json_string_value (json_array_get (devices, i))));
+    }
+    string_vector_append (&cv, strdup ("-i"));
+    string_vector_append (&cv, strdup ("upload"));
+    string_vector_append (&cv, strdup (script_path));
+    string_vector_append (&cv, strdup ("/tmp/ferry-nic-names.sh"));
+    string_vector_append (&cv, strdup (":"));
+    string_vector_append (&cv, strdup ("sh"));
+    string_vector_append (&cv, strdup ("/bin/sh /tmp/ferry-nic-names.sh"));
+    string_vector_append (&cv, strdup (":"));
+    string_vector_append (&cv, strdup ("rm"));
+    string_vector_append (&cv, strdup ("/tmp/ferry-nic-names.sh"));
+    string_vector_append (&cv, NULL);
+    log_info ("VM %s: pinning the NIC names (guestfish: this virt-v2v-in-place has no --run)",
+              name);
+    st = run_logged (cv.ptr, env, log_path);
+    if (st != 0) {
+      char buf[64];
+      log_error ("VM %s: the NIC naming script could not run (guestfish %s); the last lines "
+                 "of the log:", name, st == -1 ? "is not installed: apt install guestfish"
+                 : spawn_status_str (st, buf, sizeof buf));
+      goto tail;
+    }
+  }
+  if (boot && *boot && !caps.firstboot) {
+    string_vector_free_all (&cv);
+    cv = (string_vector) empty_vector;
     string_vector_append (&cv, strdup ("virt-customize"));
     if (debug) {
       string_vector_append (&cv, strdup ("-v"));
@@ -501,39 +545,21 @@ convert_guest (const struct config *cfg, const json_t *vm, const json_t *devices
       string_vector_append (&cv, strdup ("-a"));
       string_vector_append (&cv, strdup (json_string_value (json_array_get (devices, i))));
     }
-    if (script_path && !caps.run) {
-      /* virt-customize keeps a script's output to itself: its decisions
-       * come back as a file. */
-      string_vector_append (&cv, strdup ("--run"));
-      string_vector_append (&cv, strdup (script_path));
-      string_vector_append (&cv, strdup ("--copy-out"));
-      string_vector_append (&cv, xasprintf ("/var/log/ferry-nic-names.log:%s", workdir));
-    }
-    if (boot && *boot && !caps.firstboot) {
-      string_vector_append (&cv, strdup ("--firstboot"));
-      string_vector_append (&cv, strdup (boot));
-    }
+    string_vector_append (&cv, strdup ("--firstboot"));
+    string_vector_append (&cv, strdup (boot));
     string_vector_append (&cv, NULL);
-    log_info ("VM %s: %s with virt-customize (this virt-v2v-in-place can't)", name,
-              script_path ? "pinning the NIC names" : "adding the first-boot script");
+    log_info ("VM %s: adding the first-boot script with virt-customize (this "
+              "virt-v2v-in-place has no --firstboot)", name);
     st = run_logged (cv.ptr, env, log_path);
     if (st != 0) {
       char buf[64];
-      if (st == -1)
-        log_error ("VM %s: virt-customize could not run: install guestfish/libguestfs-tools "
-                   "(Debian: apt install libguestfs-tools)", name);
-      else
-        log_error ("VM %s: virt-customize failed (%s); the last lines of the log:", name,
-                   spawn_status_str (st, buf, sizeof buf));
+      log_error ("VM %s: virt-customize %s; the last lines of the log:", name, st == -1
+                 ? "is not installed: apt install libguestfs-tools"
+                 : spawn_status_str (st, buf, sizeof buf));
       goto tail;
     }
   }
   log_conversion_facts (name, log_path);
-  if (script_path && !caps.run) {
-    CLEANUP_FREE char *nl = xasprintf ("%s/ferry-nic-names.log", workdir);
-    if (nl)
-      log_conversion_facts (name, nl);
-  }
   log_info ("VM %s: guest converted", name);
   r = 0;
   goto out;
@@ -673,10 +699,17 @@ convert_restore_points_purge (struct os_client *os, const char *vm, const char *
 
   json_array_foreach (have, i, s) {
     const char *sid = json_string_value (json_object_get (s, "id"));
-    if (name && strcmp (json_string_value (json_object_get (s, "name")) ?: "", name) == 0
-        && (os_snapshot_delete (os, sid) == -1
-            || os_snapshot_wait (os, sid, "deleted", 300, NULL) != 0))
+    const char *status = json_string_value (json_object_get (s, "status")) ?: "";
+    if (name == NULL || strcmp (json_string_value (json_object_get (s, "name")) ?: "", name))
+      continue;
+    /* One being deleted already (dropped after a restore) is waited for. */
+    if ((strcmp (status, "deleting") && os_snapshot_delete (os, sid) == -1)
+        || os_snapshot_wait (os, sid, "deleted", 300, NULL) != 0) {
+      log_error ("VM %s: restore point %s of volume %s is still there: delete it "
+                 "(openstack volume snapshot delete %s), then run teardown again", vm, sid,
+                 volume_id, sid);
       rc = -1;
+    }
   }
   return rc;
 }
