@@ -60,12 +60,22 @@ expect_in "$TMP/after.marker" "virtio=[^ ]*virtio_net"
 expect_in "$TMP/after.marker" "ifaces=(.*;)?ens192:$MAC:UP:[0-9]"
 expect_in "$TMP/after.log" "login: "
 
-# What the conversion changed, listed.
+# What the conversion changed, listed: files whose content changed ("="),
+# added or removed (virt-diff also lists files whose metadata alone differs,
+# as a "-" and a "+" line: those are left out).
 LIBGUESTFS_BACKEND=direct virt-diff --format=raw -a "$FLAT" -A "$VOL" > "$TMP/diff.txt" 2> "$TMP/diff.err" ||
     { cat "$TMP/diff.err"; fail "virt-diff failed"; }
+awk '{ p = $NF; if ($(NF - 1) == "->") p = $(NF - 2) }
+     /^=/ { print "changed " p; next }
+     /^-/ { m[p] = 1 } /^\+/ { a[p] = 1 }
+     END { for (p in m) if (!(p in a)) print "removed " p
+           for (p in a) if (!(p in m)) print "added   " p }' "$TMP/diff.txt" |
+    grep -Ev ' /(var/log|var/cache|var/lib/(dpkg|apt|systemd|ucf)|tmp)/' | sort -k2 > "$TMP/changes.txt"
 echo "The conversion's changes:"
-grep -E '^[-+=]' "$TMP/diff.txt" | grep -Ev ' /(var/log|var/cache|var/lib/(dpkg|apt|systemd|ucf)|tmp)/' |
-    sed 's/^/  /' | head -60
-expect_in "$TMP/diff.txt" "/boot/initrd.img"
-expect_in "$TMP/diff.txt" "/etc/udev/rules.d/70-ferry-persistent-net.rules"
-expect_in "$TMP/diff.txt" "/etc/systemd/network/10-ferry-ens192.link"
+sed 's/^/  /' "$TMP/changes.txt"
+expect_in "$TMP/changes.txt" "^changed /boot/initrd.img-"
+expect_in "$TMP/changes.txt" "^changed /etc/fstab$"
+expect_in "$TMP/changes.txt" "^added   /etc/udev/rules.d/70-ferry-persistent-net.rules$"
+expect_in "$TMP/changes.txt" "^added   /etc/systemd/network/10-ferry-ens192.link$"
+expect_in "$TMP/before-vmware.marker" "fstab=/dev/sda1"
+expect_in "$TMP/after.marker" "fstab=/dev/vda1"
