@@ -140,12 +140,8 @@ os_volume_merge_metadata (struct os_client *c, const char *id, const json_t *met
 {
   CLEANUP_FREE char *path = xasprintf ("/volumes/%s/metadata", id);
   CLEANUP_FREE char *what = xasprintf ("Cinder update metadata of volume %s", id);
-  CLEANUP_JSON json_t *body = json_pack ("{s:O}", "metadata", metadata);
-  struct os_call call = { .service = OS_VOLUME, .method = "POST", .path = path, .body = body,
-                          .what = what };
-  CLEANUP_JSON json_t *ans = os_call (c, &call, NULL);
 
-  return ans ? 0 : -1;
+  return os_post_metadata (c, OS_VOLUME, path, metadata, what);
 }
 
 int

@@ -311,6 +311,18 @@ os_list (struct os_client *c, const char *service, const char *path, const char 
 }
 
 int
+os_post_metadata (struct os_client *c, const char *service, const char *path,
+                  const json_t *metadata, const char *what)
+{
+  CLEANUP_JSON json_t *body = json_pack ("{s:O}", "metadata", metadata);
+  struct os_call call = { .service = service, .method = "POST", .path = path, .body = body,
+                          .what = what };
+  CLEANUP_JSON json_t *ans = body ? os_call (c, &call, NULL) : NULL;
+
+  return ans ? 0 : -1;
+}
+
+int
 os_delete (struct os_client *c, const char *service, const char *path, const char *what)
 {
   struct os_call call = { .service = service, .method = "DELETE", .path = path, .what = what,

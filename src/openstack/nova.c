@@ -171,12 +171,8 @@ os_server_set_metadata (struct os_client *c, const char *id, const json_t *metad
 {
   CLEANUP_FREE char *path = xasprintf ("/servers/%s/metadata", id);
   CLEANUP_FREE char *what = xasprintf ("Nova set metadata on server %s", id);
-  CLEANUP_JSON json_t *body = json_pack ("{s:O}", "metadata", metadata);
-  struct os_call call = { .service = OS_COMPUTE, .method = "POST", .path = path, .body = body,
-                          .what = what };
-  CLEANUP_JSON json_t *ans = os_call (c, &call, NULL);
 
-  return ans ? 0 : -1;
+  return os_post_metadata (c, OS_COMPUTE, path, metadata, what);
 }
 
 json_t *

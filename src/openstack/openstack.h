@@ -99,6 +99,11 @@ json_t *os_request (struct os_client *c, const char *service, const char *method
  * 0, or -1 after logging (what names the call). */
 int os_delete (struct os_client *c, const char *service, const char *path, const char *what);
 
+/* POST {"metadata": metadata} to path (Nova and Cinder merge the keys into
+ * the resource's metadata).  0, or -1 after logging. */
+int os_post_metadata (struct os_client *c, const char *service, const char *path,
+                      const json_t *metadata, const char *what);
+
 /* Pin or unpin (version NULL) the microversion sent to a service
  * ("volume" "3.59").  Nova is pinned to OS_NOVA_MICROVERSION by default. */
 int os_set_microversion (struct os_client *c, const char *service, const char *version);
