@@ -515,9 +515,11 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
     r = FERRY_EXIT_DATA;
   }
   disk_source_stop (&src);
-  slots_release (c->sh->slots, c->esxi_host);
+  /* disk-done before the slot is free: the events never show more copies
+   * at once than the slots let run. */
   board_disk_done (c->sh->board, vmname, key, r == 0, cs.done_before + cs.processed, cs.total,
                    cs.seconds);
+  slots_release (c->sh->slots, c->esxi_host);
   pthread_mutex_lock (&c->lock);
   rmdir (workdir);
   free (ranges);
