@@ -8,20 +8,21 @@ package main
 //     as to any managed object: session checks, fault and response encoding stay vcsim's own.
 //   - CreateSnapshot_Task is passed to vcsim, then the CBT bookkeeping runs (cbt.go).
 //   - /nfc/ is served by the harness (ExportVm lease downloads, export.go).
+//   - disk downloads (/folder/, /nfc/) are paced by <state>/throttle (throttle.go).
 // Everything else goes to vcsim untouched.
 
 import (
 	"bytes"
 	"fmt"
-	"os"
-	"path/filepath"
-	"time"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/mo"
@@ -48,6 +49,10 @@ var taskRef = regexp.MustCompile(`<returnval[^>]*>(task-[0-9]+)</returnval>`)
 func (l *lab) wrap(inner http.Handler) http.Handler {
 	l.inner = inner
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && (strings.HasPrefix(r.URL.Path, "/folder/") ||
+			strings.HasPrefix(r.URL.Path, "/nfc/")) {
+			w = l.throttle.wrap(w, r.URL.Path)
+		}
 		if strings.HasPrefix(r.URL.Path, "/nfc/") {
 			l.serveNFC(w, r)
 			return

@@ -42,6 +42,7 @@ type lab struct {
 	cbt        *cbtStore
 	inner      httpHandler
 	inv        *inventory
+	throttle   *throttle
 }
 
 func main() {
@@ -75,7 +76,7 @@ func serve(args []string) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	l := &lab{state: st, port: *port, dsDir: filepath.Join(st, "datastore")}
+	l := &lab{state: st, port: *port, dsDir: filepath.Join(st, "datastore"), throttle: newThrottle(st)}
 	if err := os.MkdirAll(l.dsDir, 0o755); err != nil {
 		log.Fatal(err)
 	}
