@@ -34,6 +34,7 @@
 struct shared {
   pthread_mutex_t lock;       /* flavors, next, results, totals */
   json_t *flavors;            /* cached Nova flavor list */
+  json_t *lookups;            /* networks, subnets, security groups found, by reference */
   struct disk_slots *slots;   /* disk copies at once, overall and per ESXi host */
   struct board *board;        /* progress, events */
   bool quiet_progress;        /* the board shows progress: log it at debug level */
@@ -143,6 +144,28 @@ choose_flavor_locked (struct ctx *c, const json_t *vm, bool create)
   }
 }
 
+/* What a name resolved to, for every VM of the run: each VM would ask
+ * Neutron the same questions.  The lock is not held across the call. */
+static json_t *
+lookup_cached (struct ctx *c, const char *key)
+{
+  pthread_mutex_lock (&c->sh->lock);
+  json_t *v = c->sh->lookups ? json_incref (json_object_get (c->sh->lookups, key)) : NULL;
+  pthread_mutex_unlock (&c->sh->lock);
+  return v;
+}
+
+static void
+lookup_remember (struct ctx *c, const char *key, json_t *v)
+{
+  pthread_mutex_lock (&c->sh->lock);
+  if (c->sh->lookups == NULL)
+    c->sh->lookups = json_object ();
+  if (c->sh->lookups)
+    json_object_set (c->sh->lookups, key, v);
+  pthread_mutex_unlock (&c->sh->lock);
+}
+
 /* Networks (resolved to ids), subnets and security groups for the NICs. */
 static json_t *
 resolve_ports_plan (struct ctx *c, const json_t *vm, int *rc)
@@ -162,7 +185,10 @@ resolve_ports_plan (struct ctx *c, const json_t *vm, int *rc)
     json_t *net = NULL;
     char *why = NULL;
     const char *ref = json_string_value (json_object_get (n, "network"));
-    int r = os_network_find (c->os, ref, &net, &why);
+    CLEANUP_FREE char *nkey = xasprintf ("network %s", ref);
+    int r = (net = lookup_cached (c, nkey)) ? 0 : os_network_find (c->os, ref, &net, &why);
+    if (r == 0)
+      lookup_remember (c, nkey, net);
     if (r != 0) {
       if (r == 1)
         log_error ("VM %s: NIC %zu: Neutron network '%s' (%s): %s", name, i, ref,
@@ -175,8 +201,14 @@ resolve_ports_plan (struct ctx *c, const json_t *vm, int *rc)
     json_object_set_new (n, "network_id", json_string (json_string_value (json_object_get (net, "id"))));
     if (json_string_value (json_object_get (n, "subnet"))) {
       json_t *sub = NULL;
-      r = os_subnet_find (c->os, json_string_value (json_object_get (net, "id")),
+      CLEANUP_FREE char *skey = xasprintf ("subnet %s %s",
+                                           json_string_value (json_object_get (net, "id")),
+                                           json_string_value (json_object_get (n, "subnet")));
+      r = (sub = lookup_cached (c, skey)) ? 0
+        : os_subnet_find (c->os, json_string_value (json_object_get (net, "id")),
                           json_string_value (json_object_get (n, "subnet")), &sub, &why);
+      if (r == 0)
+        lookup_remember (c, skey, sub);
       if (r != 0) {
         log_error ("VM %s: NIC %zu: subnet '%s': %s", name, i,
                    json_string_value (json_object_get (n, "subnet")), why ? why : "not found");
@@ -210,7 +242,11 @@ resolve_security_groups (struct ctx *c, const char *vmname, int *rc)
   json_array_foreach (refs, i, r) {
     json_t *sg = NULL;
     char *why = NULL;
-    int x = os_security_group_find (c->os, json_string_value (r), &sg, &why);
+    CLEANUP_FREE char *key = xasprintf ("security group %s", json_string_value (r));
+    int x = (sg = lookup_cached (c, key)) ? 0
+      : os_security_group_find (c->os, json_string_value (r), &sg, &why);
+    if (x == 0)
+      lookup_remember (c, key, sg);
     if (x != 0) {
       if (x == 1)
         log_error ("VM %s: security group '%s': %s", vmname, json_string_value (r),
@@ -1951,6 +1987,7 @@ migrate_vms (const struct config *cfg, const json_t *names, const struct migrate
     rc = FERRY_EXIT_FAILED;
  done:
   json_decref (sh.flavors);
+  json_decref (sh.lookups);
   slots_free (sh.slots);
   board_free (sh.board);
   free (sh.rcs);

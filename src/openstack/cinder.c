@@ -225,7 +225,8 @@ json_t *
 os_volume_wait (struct os_client *c, const char *id, const char *status, int timeout_s)
 {
   struct vwait w = { .c = c, .id = id, .status = status };
-  int r = os_poll (timeout_s, 500, vwait_done, &w);
+  CLEANUP_FREE char *kind = xasprintf ("volume %s", status);
+  int r = os_poll_kind (kind, timeout_s, 500, vwait_done, &w);
 
   if (r == -2)
     log_error ("Cinder volume %s: still %s after %d s, waiting for %s", id,
@@ -242,7 +243,7 @@ int
 os_volume_wait_gone (struct os_client *c, const char *id, int timeout_s)
 {
   struct vwait w = { .c = c, .id = id, .status = "deleted", .gone_wanted = true };
-  int r = os_poll (timeout_s, 500, vwait_done, &w);
+  int r = os_poll_kind ("volume deleted", timeout_s, 500, vwait_done, &w);
 
   if (r == -2)
     log_error ("Cinder volume %s: still there %d s after its deletion (status %s)", id,
@@ -332,7 +333,8 @@ os_snapshot_wait (struct os_client *c, const char *id, const char *status, int t
                   char **last_status)
 {
   struct swait w = { .c = c, .id = id, .status = status };
-  int r = os_poll (timeout_s, 500, swait_done, &w);
+  CLEANUP_FREE char *kind = xasprintf ("snapshot %s", status);
+  int r = os_poll_kind (kind, timeout_s, 500, swait_done, &w);
 
   if (last_status)
     *last_status = w.last;

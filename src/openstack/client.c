@@ -5,6 +5,7 @@
 #include <strings.h>
 #include <errno.h>
 #include <time.h>
+#include <pthread.h>
 #include <curl/curl.h>
 
 #include "openstack/internal.h"
@@ -41,20 +42,103 @@ os_url_escape (const char *s)
   return out;
 }
 
-int
-os_poll (int timeout_s, long interval_ms, int (*done) (void *arg), void *arg)
+/* Waits learn how long they take.  A cloud's operations of one kind
+ * (a volume becoming available, a server ACTIVE) take about as long as
+ * each other, so a wait of a kind seen before sleeps most of the shortest
+ * recent duration before its first look, then polls closely: fewer
+ * requests on the cloud's API (which matters with many VMs at once) and
+ * the end noticed sooner than by a growing interval. */
+#define POLL_KINDS 32
+#define POLL_HISTORY 8
+static struct {
+  char kind[48];
+  double seen[POLL_HISTORY]; /* seconds */
+  int n, next;
+} poll_kinds[POLL_KINDS];
+static int poll_nkinds;
+static pthread_mutex_t poll_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static double
+elapsed_s (const struct timespec *t0)
 {
-  struct timespec t0, now;
+  struct timespec now;
+  clock_gettime (CLOCK_MONOTONIC, &now);
+  return (double) (now.tv_sec - t0->tv_sec) + (now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* The slot of kind (created if new and there is room), or -1.  Under poll_lock. */
+static int
+poll_slot (const char *kind)
+{
+  for (int i = 0; i < poll_nkinds; i++)
+    if (strcmp (poll_kinds[i].kind, kind) == 0)
+      return i;
+  if (poll_nkinds == POLL_KINDS || strlen (kind) >= sizeof poll_kinds[0].kind)
+    return -1;
+  snprintf (poll_kinds[poll_nkinds].kind, sizeof poll_kinds[0].kind, "%s", kind);
+  return poll_nkinds++;
+}
+
+/* Seconds to wait before the first look at a wait of this kind: 0.8 times
+ * the shortest of the last POLL_HISTORY ones, 0 when none was seen. */
+static double
+poll_first_delay (const char *kind)
+{
+  double d = 0;
+  pthread_mutex_lock (&poll_lock);
+  int i = poll_slot (kind);
+  if (i >= 0 && poll_kinds[i].n > 0) {
+    d = poll_kinds[i].seen[0];
+    for (int k = 1; k < poll_kinds[i].n; k++)
+      if (poll_kinds[i].seen[k] < d)
+        d = poll_kinds[i].seen[k];
+    d *= 0.8;
+  }
+  pthread_mutex_unlock (&poll_lock);
+  return d;
+}
+
+static void
+poll_learn (const char *kind, double seconds)
+{
+  pthread_mutex_lock (&poll_lock);
+  int i = poll_slot (kind);
+  if (i >= 0) {
+    poll_kinds[i].seen[poll_kinds[i].next] = seconds;
+    poll_kinds[i].next = (poll_kinds[i].next + 1) % POLL_HISTORY;
+    if (poll_kinds[i].n < POLL_HISTORY)
+      poll_kinds[i].n++;
+  }
+  pthread_mutex_unlock (&poll_lock);
+}
+
+int
+os_poll_kind (const char *kind, int timeout_s, long interval_ms,
+              int (*done) (void *arg), void *arg)
+{
+  struct timespec t0;
+  double first = kind ? poll_first_delay (kind) : 0;
 
   clock_gettime (CLOCK_MONOTONIC, &t0);
-  for (;;) {
+  if (first > 0) {
+    if (first > timeout_s)
+      first = timeout_s;
+    sleep_ms ((long) (first * 1000));
+    interval_ms = 250; /* close to the end now */
+  }
+  for (int looks = 1;; looks++) {
     int r = done (arg);
-    if (r == 1)
+    if (r == 1) {
+      /* Learn only from a wait seen unfinished once: one done at the first
+       * look may have been done long before (a rerun's volume already
+       * available) and says nothing of how long the operation takes. */
+      if (kind && looks > 1)
+        poll_learn (kind, elapsed_s (&t0));
       return 0;
+    }
     if (r == -1)
       return -1;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    if (now.tv_sec - t0.tv_sec >= timeout_s)
+    if (elapsed_s (&t0) >= timeout_s)
       return -2;
     sleep_ms (interval_ms);
     if (interval_ms < 2000)

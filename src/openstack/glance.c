@@ -103,7 +103,7 @@ json_t *
 os_image_wait_active (struct os_client *c, const char *id, int timeout_s)
 {
   struct iwait w = { .c = c, .id = id };
-  int r = os_poll (timeout_s, 500, iwait_done, &w);
+  int r = os_poll_kind ("image active", timeout_s, 500, iwait_done, &w);
 
   if (r == -2)
     log_error ("Glance image %s: still %s after %d s, waiting for active", id,

@@ -227,7 +227,7 @@ json_t *
 os_server_wait_active (struct os_client *c, const char *id, int timeout_s)
 {
   struct swait w = { .c = c, .id = id };
-  int r = os_poll (timeout_s, 500, swait_done, &w);
+  int r = os_poll_kind ("server ACTIVE", timeout_s, 500, swait_done, &w);
 
   if (r == -2)
     log_error ("Nova server %s: still %s after %d s, waiting for ACTIVE", id,
@@ -252,7 +252,7 @@ int
 os_server_wait_gone (struct os_client *c, const char *id, int timeout_s)
 {
   struct swait w = { .c = c, .id = id, .gone_wanted = true };
-  int r = os_poll (timeout_s, 500, swait_done, &w);
+  int r = os_poll_kind ("server deleted", timeout_s, 500, swait_done, &w);
 
   if (r == -2)
     log_error ("Nova server %s: still there %d s after its deletion (status %s)", id,

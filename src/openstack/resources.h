@@ -6,8 +6,9 @@
  * after logging an error that names the call.  "get" functions take
  * quiet_404: then a missing resource returns NULL without a message and
  * sets *gone (if not NULL).  int functions return 0, or -1 after logging.
- * Waits poll with a growing interval (0.5 s to 2 s) and fail with a message
- * naming the resource, the status awaited and the last status seen. */
+ * Waits poll as os_poll_kind does (learning how long each kind of wait
+ * takes) and fail with a message naming the resource, the status awaited
+ * and the last status seen. */
 #ifndef FERRY_OPENSTACK_RESOURCES_H
 #define FERRY_OPENSTACK_RESOURCES_H
 
