@@ -79,8 +79,14 @@ poll_slot (const char *kind)
   return poll_nkinds++;
 }
 
+/* At most this long before the first look: the same kind can take much
+ * longer for one resource than for another (a volume made from a large
+ * image), and a quick one must not wait for what a slow one took. */
+#define POLL_FIRST_MAX_S 10.0
+
 /* Seconds to wait before the first look at a wait of this kind: 0.8 times
- * the shortest of the last POLL_HISTORY ones, 0 when none was seen. */
+ * the shortest of the last POLL_HISTORY ones (at most POLL_FIRST_MAX_S),
+ * 0 when none was seen. */
 static double
 poll_first_delay (const char *kind)
 {
@@ -93,6 +99,8 @@ poll_first_delay (const char *kind)
       if (poll_kinds[i].seen[k] < d)
         d = poll_kinds[i].seen[k];
     d *= 0.8;
+    if (d > POLL_FIRST_MAX_S)
+      d = POLL_FIRST_MAX_S;
   }
   pthread_mutex_unlock (&poll_lock);
   return d;

@@ -118,8 +118,8 @@ char *os_url_escape (const char *s);
  * or timeout_s passes; returns 0, -1, or -2 on timeout (logged by the
  * caller, who knows what was awaited).  Waits learn how long they take:
  * with kind (e.g. "volume available"), the first look comes after 0.8
- * times the shortest of the last 8 waits of that kind (process-wide,
- * thread-safe), then every 250 ms growing to 2 s; a kind not seen yet, or
+ * times the shortest of the last 8 waits of that kind, at most 10 s
+ * (process-wide, thread-safe), then every 250 ms growing to 2 s; a kind not seen yet, or
  * a NULL kind, looks at once, then every interval_ms growing to 2 s. */
 int os_poll_kind (const char *kind, int timeout_s, long interval_ms,
                   int (*done) (void *arg), void *arg);
