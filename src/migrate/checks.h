@@ -51,4 +51,14 @@ void checks_conversion (const struct config *cfg, const json_t *vms, json_t *row
 void checks_sizing (const struct config *cfg, int parallel, const json_t *plan_vms,
                     json_t *rows);
 
+/* The arithmetic behind the sizing rows.  How many migrations at once a
+ * machine of vcpus and ram_mib holds (0: not even one). */
+long long sizing_fit_machine (long long vcpus, long long ram_mib);
+/* VMs whose disk counts are disks[0..n): *peak is the volumes the at_once
+ * VMs with the most disks attach together; returns how many VMs at once
+ * fit beside `attached` volumes within limit in the worst case (at_once
+ * or more when all do, 0 when not even the largest VM does). */
+size_t sizing_fit_attachments (const size_t *disks, size_t n, size_t at_once,
+                               long long attached, long long limit, size_t *peak);
+
 #endif
