@@ -110,6 +110,24 @@ log_set_context (const char *ctx)
   context = ctx ? strdup (ctx) : NULL;
 }
 
+/* The context a line is prefixed with: none when the line already names
+ * it (a VM's messages say "VM NAME: ..." themselves). */
+static const char *
+context_for (const char *line)
+{
+  const char *p;
+  size_t n;
+
+  if (context == NULL || *context == '\0')
+    return NULL;
+  n = strlen (context);
+  for (p = strstr (line, context); p; p = strstr (p + 1, context))
+    if ((p == line || p[-1] == ' ' || p[-1] == '\'')
+        && (p[n] == '\0' || p[n] == ':' || p[n] == ' ' || p[n] == '\'' || p[n] == ','))
+      return NULL;
+  return context;
+}
+
 static const char *
 level_word (enum log_level l)
 {
@@ -126,6 +144,7 @@ void
 log_vmsg (enum log_level l, const char *fmt, va_list ap)
 {
   char *raw = NULL, *line;
+  const char *ctx;
   int saved_errno = errno;
 
   if (l > level && log_file == NULL)
@@ -141,22 +160,22 @@ log_vmsg (enum log_level l, const char *fmt, va_list ap)
     return;
   }
 
+  ctx = context_for (line);
   if (l <= level) {
     pthread_mutex_lock (&stderr_lock);
     status_erase ();
-    fprintf (stderr, "ferry: %s%s%s%s\n", context ? context : "",
-             context ? ": " : "", level_word (l), line);
+    fprintf (stderr, "ferry: %s%s%s%s\n", ctx ? ctx : "", ctx ? ": " : "", level_word (l),
+             line);
     status_draw ();
     pthread_mutex_unlock (&stderr_lock);
   }
   if (l == LOG_LEVEL_ERROR && errors) {
     pthread_mutex_lock (&errors->lock);
-    if (errors->first == NULL && asprintf (&errors->first, "%s%s%s", context ? context : "",
-                                           context ? ": " : "", line) == -1)
+    if (errors->first == NULL && asprintf (&errors->first, "%s%s%s", ctx ? ctx : "",
+                                           ctx ? ": " : "", line) == -1)
       errors->first = NULL;
     free (errors->last);
-    if (asprintf (&errors->last, "%s%s%s", context ? context : "", context ? ": " : "",
-                  line) == -1)
+    if (asprintf (&errors->last, "%s%s%s", ctx ? ctx : "", ctx ? ": " : "", line) == -1)
       errors->last = NULL;
     errors->count++;
     pthread_mutex_unlock (&errors->lock);

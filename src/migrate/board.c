@@ -374,11 +374,15 @@ board_draw (struct board *b, bool final)
       const char *res = json_string_value (json_object_get (d, "result"));
       if (strcmp (res, "copying") && strcmp (res, "waiting"))
         continue;
-      add_line (&text, &len, width, "  disk %-8s %-8s %10s / %-10s %3d%% %10s/s", k, res,
-                copy_human_size (bytes, a, sizeof a), copy_human_size (total, t, sizeof t),
-                total ? (int) (bytes * 100 / total) : 0,
-                copy_human_size ((uint64_t) json_real_value (json_object_get (d, "rate")),
-                                 rt, sizeof rt));
+      if (total == 0)
+        /* No progress report yet: the size of what is copied is not known. */
+        add_line (&text, &len, width, "  disk %-8s %-8s", k, res);
+      else
+        add_line (&text, &len, width, "  disk %-8s %-8s %10s / %-10s %3d%% %10s/s", k, res,
+                  copy_human_size (bytes, a, sizeof a), copy_human_size (total, t, sizeof t),
+                  (int) (bytes * 100 / total),
+                  copy_human_size ((uint64_t) json_real_value (json_object_get (d, "rate")),
+                                   rt, sizeof rt));
     }
   }
   pthread_mutex_unlock (&b->lock);
