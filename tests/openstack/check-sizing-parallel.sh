@@ -44,7 +44,7 @@ else
 fi
 r=$(row "$TMP/ten" "$HOST") || fail "no sizing row for this machine ($HOST)"
 k=$(echo "$r" | sed -n 's/.*--parallel \([0-9]*\) fits.*/\1/p')
-[ "${r%% *}" = warn ] && [ -n "$k" ] || fail "this machine ($(nproc) CPUs): $r"
+{ [ "${r%% *}" = warn ] && [ -n "$k" ]; } || fail "this machine ($(nproc) CPUs): $r"
 { [ "$k" -ge "$fit_lo" ] && [ "$k" -le "$fit_hi" ]; } ||
     { [ "$k" -le "$fit_lo" ] && [ "$k" -ge "$fit_hi" ]; } ||
     fail "this machine holds $fit_lo..$fit_hi at once by nproc and MemAvailable, the check says $k: $r"
