@@ -70,13 +70,10 @@ cat > "$TMP/play.yml" <<'PLAY'
         dest: "{{ result_file }}"
         mode: "0600"
 PLAY
-( while :; do ps -eo args > "$TMP/ps.now" 2>/dev/null; cat "$TMP/ps.now" >> "$TMP/ps.all"; sleep 0.02; done ) &
-watcher=$!
-stop_watcher () { kill "$watcher" 2>/dev/null || :; }
-on_exit stop_watcher
+watch_argv 0.02
 ansible-playbook -vvv -i localhost, -c local "$TMP/play.yml" -e "@$FERRY_LAB_SECRETS" \
     -e "result_file=$TMP/result.json" > "$TMP/play.out" 2>&1 || { cat "$TMP/play.out"; fail "playbook failed"; }
-stop_watcher
+stop_watch_argv
 expect_in "$TMP/play.out" "AnsiballZ_discover"
 grep -q "AnsiballZ_discover" "$TMP/ps.all" || echo "note: the module ran between two ps samples"
 expect_not_in "$TMP/ps.all" "$FERRY_LAB_VCENTER_PASSWORD"
