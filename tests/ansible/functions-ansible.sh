@@ -57,7 +57,12 @@ CONF
     done
     export ANSIBLE_SSH_CONTROL_PATH_DIR="$TMP/ssh/cp"
 }
-stop_sshd () { kill "$(cat "$TMP/ssh/sshd.pid.bg")" 2>/dev/null; }
+# Ansible's persistent SSH connections (ControlPersist) would outlive the
+# test by a minute: end them, then the listener.
+stop_sshd () {
+    pkill -f -- "$TMP/ssh/cp" 2>/dev/null
+    kill "$(cat "$TMP/ssh/sshd.pid.bg")" 2>/dev/null
+}
 # The inventory variables of a host reached through that sshd (YAML, one
 # mapping per line, indented by $1 spaces).
 ssh_host_vars () {
