@@ -19,17 +19,7 @@ conversion_host:
       ferry_build_dir: $TMP/build-dir
       ferry_prefix: $TMP/prefix
 INV
-cat > "$TMP/install.yml" <<'PLAY'
-- hosts: conversion_host
-  gather_facts: true
-  roles:
-    - ferry.vmware.conversion_host
-PLAY
-play () {
-    ansible-playbook -i "$TMP/inventory.yml" "$TMP/install.yml" > "$TMP/$1" 2>&1 ||
-        { cat "$TMP/$1"; fail "ansible-playbook ($1) failed"; }
-}
-play run1
+run_role run1
 [ -x "$TMP/prefix/bin/ferry" ] || { cat "$TMP/run1"; fail "no ferry installed under ferry_prefix"; }
 want=$("$FERRY" --version)
 got=$("$TMP/prefix/bin/ferry" --version) || fail "the installed ferry does not run"
@@ -40,6 +30,6 @@ jq -e '.[] | select(.name == "buildtype") | .value == "release"' \
     "$TMP/build-dir/build/meson-info/intro-buildoptions.json" > /dev/null ||
     fail "the role's build is not a release build"
 [ ! -e "$TMP/build-dir/tests" ] || fail "the role copied the tests to the conversion host"
-play run2
+run_role run2
 grep -Eq "conv-a +: ok=[0-9]+ +changed=0 " "$TMP/run2" || { cat "$TMP/run2"; fail "a second run changed something"; }
 echo "ok: the role built and installed ferry ($got); a rerun changed nothing"

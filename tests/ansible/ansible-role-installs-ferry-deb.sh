@@ -40,17 +40,6 @@ conversion_host:
       ansible_python_interpreter: "{{ ansible_playbook_python }}"
       ferry_package_dir: $TMP/pkgcache
 INV
-cat > "$TMP/install.yml" <<'PLAY'
-- hosts: conversion_host
-  gather_facts: true
-  roles:
-    - ferry.vmware.conversion_host
-PLAY
-play () {
-    out=$1; shift
-    ansible-playbook -i "$TMP/inventory.yml" "$TMP/install.yml" "$@" > "$TMP/$out" 2>&1 ||
-        { cat "$TMP/$out"; fail "ansible-playbook ($out) failed"; }
-}
 changed () { sed -n 's/^conv-a *: ok=[0-9]* *changed=\([0-9]*\) .*/\1/p' "$TMP/$1"; }
 installed_ok () {
     st=$(dpkg-query -W -f '${Status} ${Version}' ferry 2>/dev/null) || st="not installed"
@@ -62,11 +51,11 @@ installed_ok () {
     expect_in "$TMP/$1" "conv-a: $want"
 }
 
-play run1 -e "ferry_package=$deb1"
+run_role run1 -e "ferry_package=$deb1"
 installed_ok run1
 [ "$(changed run1)" -ge 1 ] || { cat "$TMP/run1"; fail "the first run installed nothing"; }
 
-play run2 -e "ferry_package=$deb1"
+run_role run2 -e "ferry_package=$deb1"
 installed_ok run2
 [ "$(changed run2)" = 0 ] || { cat "$TMP/run2"; fail "a second run with the same package changed something"; }
 
@@ -77,7 +66,7 @@ echo "rebuilt by $TEST_NAME" >> "$TMP/tree/README.md"
 deb2=$("$TMP/tree/scripts/build-deb" "$TMP/deb2" | tail -n 1) || fail "scripts/build-deb (rebuild) failed"
 [ "$(dpkg-deb -f "$deb2" Version)" = "$version" ] || fail "the rebuild has another version"
 ! cmp -s "$deb1" "$deb2" || fail "the rebuilt package is the same file"
-play run3 -e "ferry_package=$deb2"
+run_role run3 -e "ferry_package=$deb2"
 installed_ok run3
 # Ansible prints the task's header even when it skips it: its result.
 awk '/^TASK \[ferry.vmware.conversion_host : Reinstall a rebuilt package/ { t = 1; next }
@@ -85,6 +74,6 @@ awk '/^TASK \[ferry.vmware.conversion_host : Reinstall a rebuilt package/ { t = 
     { cat "$TMP/run3"; fail "the role did not reinstall the rebuilt package"; }
 zcat /usr/share/doc/ferry/README.md.gz | grep -q "rebuilt by $TEST_NAME" ||
     fail "the rebuilt package of the same version was not installed: the old one stayed"
-play run4 -e "ferry_package=$deb2"
+run_role run4 -e "ferry_package=$deb2"
 [ "$(changed run4)" = 0 ] || { cat "$TMP/run4"; fail "a second run with the rebuilt package changed something"; }
 echo "ok: the role installed ferry $version from the .deb (dpkg: installed, files verify); reruns changed nothing; a rebuilt package of the same version replaced the old one"

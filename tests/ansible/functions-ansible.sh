@@ -18,6 +18,21 @@ setup_collection () {
         fail "playbooks/vars/ferry_keys.yml is stale: run ansible/build-collection.sh and commit it"
 }
 
+# run_role OUT [ANSIBLE-PLAYBOOK ARGS...]: the conversion_host role on the
+# hosts of $TMP/inventory.yml, output in $TMP/OUT; fails the test if the
+# play fails.
+run_role () {
+    out=$1; shift
+    [ -f "$TMP/install.yml" ] || cat > "$TMP/install.yml" <<'PLAY'
+- hosts: conversion_host
+  gather_facts: true
+  roles:
+    - ferry.vmware.conversion_host
+PLAY
+    ansible-playbook -i "$TMP/inventory.yml" "$TMP/install.yml" "$@" > "$TMP/$out" 2>&1 ||
+        { cat "$TMP/$out"; fail "ansible-playbook ($out) failed"; }
+}
+
 # start_sshd: a private sshd on 127.0.0.1 (Debian's openssh-server, run
 # from $TMP with its own host key and config, stopped at exit) that lets
 # root in with a key made here; sets SSH_PORT and SSH_KEY.  Inventory
