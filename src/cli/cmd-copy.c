@@ -13,20 +13,14 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "copy/copy.h"
+#include "common/signals.h"
 
 enum {
   OPT_CONNECTIONS = 0x200, OPT_REQUESTS, OPT_REQUEST_SIZE, OPT_EXTENTS, OPT_CHECKPOINT,
-  OPT_DEST_ZERO, OPT_VERIFY, OPT_PROGRESS, OPT_NO_EXTENTS, OPT_RETRIES,
+  OPT_DEST_ZERO, OPT_VERIFY, OPT_PROGRESS, OPT_NO_EXTENTS, OPT_RETRIES, OPT_CHECKPOINT_INTERVAL,
 };
 
 static atomic_bool cancel;
-
-static void
-on_signal (int sig)
-{
-  (void) sig;
-  atomic_store (&cancel, true);
-}
 
 enum progress_mode { PROGRESS_NONE, PROGRESS_BAR, PROGRESS_JSON };
 
@@ -108,12 +102,12 @@ cmd_copy (struct cli *cli, int argc, char **argv)
     { "progress", optional_argument, NULL, OPT_PROGRESS },
     { "no-extents", no_argument, NULL, OPT_NO_EXTENTS },
     { "retries", required_argument, NULL, OPT_RETRIES },
+    { "checkpoint-interval", required_argument, NULL, OPT_CHECKPOINT_INTERVAL },
     { NULL, 0, NULL, 0 }
   };
   struct copy_options o;
   struct copy_stats st;
   struct progress_ctx pctx = { .mode = PROGRESS_NONE };
-  struct sigaction sa;
   unsigned long n;
   int c, r;
   char b1[32], b2[32], b3[32], b4[32];
@@ -137,6 +131,11 @@ cmd_copy (struct cli *cli, int argc, char **argv)
     case OPT_REQUEST_SIZE:
       if (parse_size ("--request-size", optarg, &o.request_size) == -1)
         return FERRY_EXIT_USAGE;
+      break;
+    case OPT_CHECKPOINT_INTERVAL:
+      if (parse_count ("--checkpoint-interval", optarg, 10, 3600000, &n) == -1)
+        return FERRY_EXIT_USAGE;
+      o.checkpoint_interval_ms = (unsigned) n;
       break;
     case OPT_RETRIES:
       if (parse_count ("--retries", optarg, 0, 100, &n) == -1)
@@ -191,11 +190,7 @@ cmd_copy (struct cli *cli, int argc, char **argv)
     o.progress_opaque = &pctx;
     o.progress_interval_ms = pctx.mode == PROGRESS_JSON ? 1000 : pctx.tty ? 250 : 5000;
   }
-  memset (&sa, 0, sizeof sa);
-  sa.sa_handler = on_signal;
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
+  signals_catch (&cancel);
   o.cancel = &cancel;
 
   r = copy_run (&o, &st);

@@ -17,23 +17,14 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/signals.h"
 
 static atomic_bool cancel_flag;
 
 static void
-on_signal (int sig)
-{
-  (void) sig;
-  atomic_store (&cancel_flag, true);
-}
-
-static void
 catch_signals (void)
 {
-  struct sigaction sa = { .sa_handler = on_signal };
-  sigemptyset (&sa.sa_mask);
-  sigaction (SIGINT, &sa, NULL);
-  sigaction (SIGTERM, &sa, NULL);
+  signals_catch (&cancel_flag);
 }
 
 static long long

@@ -61,6 +61,9 @@ const struct command commands[] = {
     "block device)",
     "      --extents FILE       copy only these areas ([{\"start\":N,\"length\":N},...])\n"
     "      --checkpoint FILE    record finished ranges; a rerun copies only what is missing\n"
+    "                           (and only into the destination the checkpoint describes)\n"
+    "      --checkpoint-interval MS  how often finished ranges are flushed and recorded\n"
+    "                           (default 2000)\n"
     "      --destination-is-zero  the destination reads as zeroes: skip zero areas\n"
     "      --verify             compare source and destination (crc32) after copying\n"
     "      --progress[=json]    a bar with bytes, rate and ETA; json: one object per second\n"

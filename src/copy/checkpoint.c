@@ -1,14 +1,26 @@
-/* ferry: the --checkpoint file: a durable record of finished ranges.
+/* ferry: the --checkpoint file: a durable record of finished units.
  *
  * Text, append-only:
- *   ferry-checkpoint 1 size=N areas=HASH
- *   D START LENGTH CRC
- * CRC is the crc32 of "START LENGTH"; a torn or garbled line is ignored.
+ *   ferry-checkpoint 2 size=N areas=HASH dst=IDENTITY
+ *   D START LENGTH SAMPLE-OFFSET SAMPLE-LENGTH SAMPLE-CRC CRC
+ * CRC is the crc32 of the line's first five numbers as written; a torn or
+ * garbled line is ignored.  IDENTITY names the destination when the caller
+ * knows it (a Cinder volume id), "-" otherwise.
  *
- * Ordering that makes a crash safe: a range is appended only after its data
- * was written AND the destination flushed (worker.c); the append is followed
- * by fdatasync.  So a range in the file is always on stable storage; at
- * worst a crash forgets ranges that were done, which a rerun copies again. */
+ * What makes an interruption safe: a unit is appended only after every
+ * request of it completed successfully AND the destination was flushed
+ * (worker.c); a unit with a request given up (a signal, an error, retries
+ * exhausted) is never appended.  The append is followed by fdatasync.  So a
+ * unit in the file is on stable storage; at worst an interruption forgets
+ * units that were done, which a rerun copies again.
+ *
+ * What binds the file to its destination: the identity in the header, and
+ * per unit a sample (crc32 of up to 4 KiB as written there).  On resume
+ * copy.c reads samples back; a destination that does not hold them (a new
+ * volume, another device, a file rewritten meanwhile) is never resumed.
+ *
+ * Format 1 (no samples, and written by a ferry whose interrupted runs could
+ * record units never written) is not trusted. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,15 +39,48 @@
 struct checkpoint {
   char *path;
   int fd;
+  char *header;
   pthread_mutex_t lock;
 };
 
+#define IDENTITY_MAX 256
+
 static uint32_t
-line_crc (uint64_t start, uint64_t length)
+line_crc (const struct checkpoint_entry *e)
 {
-  char s[64];
-  int n = snprintf (s, sizeof s, "%" PRIu64 " %" PRIu64, start, length);
+  char s[128];
+  int n = snprintf (s, sizeof s, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu32 " %08" PRIx32,
+                    e->range.start, e->range.length, e->sample.offset, e->sample.length,
+                    e->sample.crc);
   return (uint32_t) crc32 (crc32 (0, NULL, 0), (const unsigned char *) s, (unsigned) n);
+}
+
+void
+checkpoint_contents_reset (struct checkpoint_contents *cc)
+{
+  range_vector_reset (&cc->done);
+  checkpoint_entry_vector_reset (&cc->entries);
+  free (cc->dst_identity);
+  cc->dst_identity = NULL;
+}
+
+/* The identity as written in the header: printable, no spaces. */
+static char *
+identity_text (const char *id)
+{
+  char *t;
+  size_t n;
+
+  if (id == NULL || *id == '\0')
+    return strdup ("-");
+  n = strnlen (id, IDENTITY_MAX);
+  t = strndup (id, n);
+  if (t == NULL)
+    return NULL;
+  for (size_t i = 0; i < n; i++)
+    if (t[i] <= ' ' || t[i] > '~')
+      t[i] = '_';
+  return t;
 }
 
 static int
@@ -54,57 +99,99 @@ fsync_dir_of (const char *path)
   return r;
 }
 
-/* Parse an existing file.  Returns 0 and appends the done ranges, or
- * FERRY_EXIT_USAGE after logging. */
 static int
-load (const char *path, FILE *fp, uint64_t size, uint32_t hash, range_vector *done)
+parse_header (const char *path, const char *line, uint64_t size, uint32_t hash,
+              struct checkpoint_contents *cc, bool *stale)
+{
+  uint64_t fsize;
+  unsigned fhash, version;
+  char ident[IDENTITY_MAX + 1];
+
+  if (sscanf (line, "ferry-checkpoint %u ", &version) == 1 && version == 1) {
+    *stale = true;
+    return 0;
+  }
+  if (sscanf (line, "ferry-checkpoint %u size=%" SCNu64 " areas=%x dst=%256s",
+              &version, &fsize, &fhash, ident) != 4 || version != 2) {
+    log_error ("checkpoint %s: not a ferry checkpoint file (or one from a newer ferry)",
+               path);
+    return FERRY_EXIT_USAGE;
+  }
+  if (fsize != size) {
+    log_error ("checkpoint %s belongs to a copy of a %" PRIu64 "-byte disk, "
+               "this source has %" PRIu64 " bytes: use another checkpoint file",
+               path, fsize, size);
+    return FERRY_EXIT_USAGE;
+  }
+  if (fhash != hash) {
+    log_error ("checkpoint %s belongs to a copy of other areas (another --extents): "
+               "use another checkpoint file", path);
+    return FERRY_EXIT_USAGE;
+  }
+  if (strcmp (ident, "-") != 0 && (cc->dst_identity = strdup (ident)) == NULL) {
+    log_error ("out of memory");
+    return FERRY_EXIT_DATA;
+  }
+  return 0;
+}
+
+static bool
+parse_entry (const char *line, uint64_t size, struct checkpoint_entry *e)
+{
+  unsigned crc;
+  char end;
+
+  if (sscanf (line, "D %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu32 " %" SCNx32 " %x%c",
+              &e->range.start, &e->range.length, &e->sample.offset, &e->sample.length,
+              &e->sample.crc, &crc, &end) != 7 || end != '\n')
+    return false;
+  if (crc != line_crc (e) || e->range.length == 0 ||
+      e->range.start + e->range.length < e->range.start ||
+      e->range.start + e->range.length > size)
+    return false;
+  /* A sample lies inside its unit. */
+  if (e->sample.length > CHECKPOINT_SAMPLE_MAX ||
+      (e->sample.length &&
+       (e->sample.offset < e->range.start ||
+        e->sample.offset + e->sample.length > e->range.start + e->range.length)))
+    return false;
+  return true;
+}
+
+/* Parse an existing file into *cc.  Returns 0 or FERRY_EXIT_* after
+ * logging. */
+static int
+load (const char *path, FILE *fp, uint64_t size, uint32_t hash,
+      struct checkpoint_contents *cc, bool *stale)
 {
   CLEANUP_FREE char *line = NULL;
   size_t cap = 0;
   ssize_t len;
   unsigned lineno = 0, bad = 0;
+  int r;
 
   while ((len = getline (&line, &cap, fp)) != -1) {
+    struct checkpoint_entry e;
+
     lineno++;
     if (len == 0 || line[len - 1] != '\n') {
       bad++;                    /* torn last line */
       continue;
     }
     if (lineno == 1) {
-      uint64_t fsize;
-      unsigned fhash, version;
-      if (sscanf (line, "ferry-checkpoint %u size=%" SCNu64 " areas=%x",
-                  &version, &fsize, &fhash) != 3 || version != 1) {
-        log_error ("checkpoint %s: not a ferry checkpoint file", path);
-        return FERRY_EXIT_USAGE;
-      }
-      if (fsize != size) {
-        log_error ("checkpoint %s belongs to a copy of a %" PRIu64 "-byte disk, "
-                   "this source has %" PRIu64 " bytes: use another checkpoint file",
-                   path, fsize, size);
-        return FERRY_EXIT_USAGE;
-      }
-      if (fhash != hash) {
-        log_error ("checkpoint %s belongs to a copy of other areas (another --extents): "
-                   "use another checkpoint file", path);
-        return FERRY_EXIT_USAGE;
-      }
+      r = parse_header (path, line, size, hash, cc, stale);
+      if (r || *stale)
+        return r;
       continue;
     }
-    {
-      struct copy_range r;
-      unsigned crc;
-      char end;
-      if (sscanf (line, "D %" SCNu64 " %" SCNu64 " %x%c", &r.start, &r.length, &crc,
-                  &end) != 4 || end != '\n' || crc != line_crc (r.start, r.length) ||
-          r.start + r.length < r.start || r.start + r.length > size) {
-        bad++;
-        continue;
-      }
-      if (range_vector_append (done, r) == -1) {
-        log_error ("checkpoint %s: out of memory", path);
-        return FERRY_EXIT_DATA;
-      }
+    if (!parse_entry (line, size, &e)) {
+      bad++;
+      continue;
+    }
+    if (checkpoint_entry_vector_append (&cc->entries, e) == -1 ||
+        range_vector_append (&cc->done, e.range) == -1) {
+      log_error ("checkpoint %s: out of memory", path);
+      return FERRY_EXIT_DATA;
     }
   }
   if (lineno == 0) {
@@ -114,30 +201,40 @@ load (const char *path, FILE *fp, uint64_t size, uint32_t hash, range_vector *do
   if (bad)
     log_warn ("checkpoint %s: ignored %u incomplete or garbled line%s", path, bad,
               bad == 1 ? "" : "s");
-  ranges_normalize (done);
+  ranges_normalize (&cc->done);
   return 0;
 }
 
 int
-checkpoint_open (const char *path, uint64_t size, uint32_t hash, range_vector *done,
-                 struct checkpoint **out)
+checkpoint_open (const char *path, uint64_t size, uint32_t hash, const char *dst_identity,
+                 struct checkpoint_contents *cc, bool *stale, struct checkpoint **out)
 {
   struct checkpoint *c;
+  CLEANUP_FREE char *ident = identity_text (dst_identity);
+  char *head = NULL;
   int fd, r;
 
   *out = NULL;
+  *stale = false;
+  if (ident == NULL || asprintf (&head, "ferry-checkpoint 2 size=%" PRIu64 " areas=%08x dst=%s\n",
+                                 size, hash, ident) < 0) {
+    log_error ("out of memory");
+    return FERRY_EXIT_DATA;
+  }
   fd = open (path, O_RDWR | O_APPEND | O_CLOEXEC);
   if (fd >= 0) {
     FILE *fp = fdopen (dup (fd), "r");
     if (fp == NULL) {
       log_error ("checkpoint %s: %s", path, strerror (errno));
       close (fd);
+      free (head);
       return FERRY_EXIT_DATA;
     }
-    r = load (path, fp, size, hash, done);
+    r = load (path, fp, size, hash, cc, stale);
     fclose (fp);
     if (r) {
       close (fd);
+      free (head);
       return r;
     }
     /* End a torn last line, so that the next record starts on its own line. */
@@ -148,20 +245,20 @@ checkpoint_open (const char *path, uint64_t size, uint32_t hash, range_vector *d
           (write (fd, "\n", 1) != 1 || fdatasync (fd) == -1)) {
         log_error ("checkpoint %s: writing: %s", path, strerror (errno));
         close (fd);
+        free (head);
         return FERRY_EXIT_DATA;
       }
     }
   }
   else if (errno == ENOENT) {
-    char *head = NULL;
-    int n;
+    size_t n = strlen (head);
     fd = open (path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd == -1) {
       log_error ("checkpoint %s: %s", path, strerror (errno));
+      free (head);
       return FERRY_EXIT_USAGE;
     }
-    n = asprintf (&head, "ferry-checkpoint 1 size=%" PRIu64 " areas=%08x\n", size, hash);
-    if (n < 0 || write (fd, head, (size_t) n) != n || fdatasync (fd) == -1 ||
+    if (write (fd, head, n) != (ssize_t) n || fdatasync (fd) == -1 ||
         fsync_dir_of (path) == -1) {
       log_error ("checkpoint %s: writing: %s", path, strerror (errno));
       free (head);
@@ -169,10 +266,10 @@ checkpoint_open (const char *path, uint64_t size, uint32_t hash, range_vector *d
       unlink (path);
       return FERRY_EXIT_DATA;
     }
-    free (head);
   }
   else {
     log_error ("checkpoint %s: %s", path, strerror (errno));
+    free (head);
     return FERRY_EXIT_USAGE;
   }
 
@@ -180,17 +277,35 @@ checkpoint_open (const char *path, uint64_t size, uint32_t hash, range_vector *d
   if (c == NULL || (c->path = strdup (path)) == NULL) {
     free (c);
     close (fd);
+    free (head);
     log_error ("out of memory");
     return FERRY_EXIT_DATA;
   }
   c->fd = fd;
+  c->header = head;
   pthread_mutex_init (&c->lock, NULL);
   *out = c;
   return 0;
 }
 
 int
-checkpoint_record (struct checkpoint *c, const struct copy_range *ranges, size_t n)
+checkpoint_reset (struct checkpoint *c)
+{
+  size_t n = strlen (c->header);
+  int r = 0;
+
+  pthread_mutex_lock (&c->lock);
+  if (ftruncate (c->fd, 0) == -1 || write (c->fd, c->header, n) != (ssize_t) n ||
+      fdatasync (c->fd) == -1) {
+    log_error ("checkpoint %s: writing: %s", c->path, strerror (errno ? errno : EIO));
+    r = -1;
+  }
+  pthread_mutex_unlock (&c->lock);
+  return r;
+}
+
+int
+checkpoint_record (struct checkpoint *c, const struct checkpoint_entry *e, size_t n)
 {
   char *text = NULL;
   size_t len = 0;
@@ -203,8 +318,9 @@ checkpoint_record (struct checkpoint *c, const struct copy_range *ranges, size_t
   if (mem == NULL)
     return -1;
   for (size_t i = 0; i < n; i++)
-    fprintf (mem, "D %" PRIu64 " %" PRIu64 " %08x\n", ranges[i].start, ranges[i].length,
-             line_crc (ranges[i].start, ranges[i].length));
+    fprintf (mem, "D %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu32 " %08" PRIx32 " %08x\n",
+             e[i].range.start, e[i].range.length, e[i].sample.offset, e[i].sample.length,
+             e[i].sample.crc, line_crc (&e[i]));
   if (fclose (mem) != 0) {
     free (text);
     return -1;
@@ -220,6 +336,12 @@ checkpoint_record (struct checkpoint *c, const struct copy_range *ranges, size_t
   return r;
 }
 
+const char *
+checkpoint_path (const struct checkpoint *c)
+{
+  return c->path;
+}
+
 void
 checkpoint_close (struct checkpoint *c)
 {
@@ -227,6 +349,7 @@ checkpoint_close (struct checkpoint *c)
     return;
   close (c->fd);
   pthread_mutex_destroy (&c->lock);
+  free (c->header);
   free (c->path);
   free (c);
 }

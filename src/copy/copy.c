@@ -11,6 +11,7 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/util.h"
 #include "copy/internal.h"
 
 uint64_t
@@ -253,7 +254,9 @@ copy_run (const struct copy_options *o, struct copy_stats *stats_out)
 {
   struct copy c = { .opts = o, .exit_code = 0 };
   struct copy_stats st = { 0 };
-  range_vector work = empty_vector, done = empty_vector, todo = empty_vector;
+  range_vector work = empty_vector, todo = empty_vector;
+  struct checkpoint_contents cc = { .done = empty_vector, .entries = empty_vector };
+  CLEANUP_FREE char *why = NULL;   /* the checkpoint can't be trusted: why */
   struct rw_open_args sargs = { 0 }, dargs = { 0 };
   unsigned want;
   uint64_t unit_size, t0;
@@ -322,11 +325,63 @@ copy_run (const struct copy_options *o, struct copy_stats *stats_out)
   st.total = ranges_total (&work);
 
   if (o->checkpoint_file) {
-    r = checkpoint_open (o->checkpoint_file, st.size, ranges_hash (&work), &done, &c.ckpt);
+    bool stale = false;
+    r = checkpoint_open (o->checkpoint_file, st.size, ranges_hash (&work), o->dst_identity,
+                         &cc, &stale, &c.ckpt);
     if (r)
       goto out;
+    if (stale)
+      why = xasprintf ("it was written by an earlier ferry (format 1), whose interrupted "
+                       "runs could record areas that were never written");
+    else if (cc.dst_identity && o->dst_identity && strcmp (cc.dst_identity, o->dst_identity))
+      why = xasprintf ("it was written for the destination %s, not %s", cc.dst_identity,
+                       o->dst_identity);
   }
-  if (ranges_subtract (&work, &done, &todo) == -1) {
+
+  /* A whole-disk copy starts from an empty destination file; a delta or a
+   * resumed copy updates it in place. */
+  dargs.is_dst = true;
+  dargs.dst_size = st.size;
+  dargs.truncate = !o->extents_file && !o->ranges && cc.done.len == 0 && why == NULL;
+  c.dst = rw_open (o->dst, &dargs, &ec);
+  if (c.dst == NULL) {
+    r = ec;
+    goto out;
+  }
+  if (why == NULL && cc.done.len > 0 && c.dst->known_zero)
+    /* Resuming, but the destination was just created: the ranges the
+     * checkpoint calls done are not there. */
+    why = xasprintf ("it records finished ranges, but the destination %s did not exist",
+                     o->dst);
+  if (why == NULL && cc.done.len > 0) {
+    uint64_t bad;
+    r = copy_check_samples (&c, &cc.entries, &bad);
+    if (r)
+      goto out;
+    if (bad != UINT64_MAX)
+      why = xasprintf ("the destination %s does not hold what it records as written "
+                       "(at offset %" PRIu64 "): another device, a new volume, or the data "
+                       "was changed since", o->dst, bad);
+  }
+  if (why) {
+    st.checkpoint_mismatch = true;
+    if (!o->checkpoint_restart) {
+      log_error ("checkpoint %s: %s: remove the checkpoint (or give another file) to copy "
+                 "everything again", o->checkpoint_file, why);
+      if (c.dst->known_zero)
+        unlink (o->dst);
+      r = FERRY_EXIT_USAGE;
+      goto out;
+    }
+    log_warn ("checkpoint %s: %s: copying everything again", o->checkpoint_file, why);
+    if (checkpoint_reset (c.ckpt) == -1) {
+      r = FERRY_EXIT_DATA;
+      goto out;
+    }
+    checkpoint_contents_reset (&cc);
+  }
+
+  if (ranges_subtract (&work, &cc.done, &todo) == -1) {
     log_error ("out of memory");
     r = FERRY_EXIT_DATA;
     goto out;
@@ -335,27 +390,6 @@ copy_run (const struct copy_options *o, struct copy_stats *stats_out)
   if (st.done_before)
     log_info ("checkpoint %s: %" PRIu64 " of %" PRIu64 " bytes already copied",
               o->checkpoint_file, st.done_before, st.total);
-
-  /* A whole-disk copy starts from an empty destination file; a delta or a
-   * resumed copy updates it in place. */
-  dargs.is_dst = true;
-  dargs.dst_size = st.size;
-  dargs.truncate = !o->extents_file && !o->ranges && done.len == 0;
-  c.dst = rw_open (o->dst, &dargs, &ec);
-  if (c.dst == NULL) {
-    r = ec;
-    goto out;
-  }
-  if (done.len > 0 && c.dst->known_zero) {
-    /* Resuming, but the destination was just created: the ranges the
-     * checkpoint calls done are not there. */
-    log_error ("checkpoint %s records finished ranges, but the destination %s did not "
-               "exist: remove the checkpoint to copy everything again",
-               o->checkpoint_file, o->dst);
-    unlink (o->dst);
-    r = FERRY_EXIT_USAGE;
-    goto out;
-  }
   c.skip_zero = o->destination_is_zero || c.dst->known_zero;
   c.use_extents = !o->no_extents && c.src->ops->can_extents (c.src);
 
@@ -434,7 +468,7 @@ copy_run (const struct copy_options *o, struct copy_stats *stats_out)
   checkpoint_close (c.ckpt);
   free (c.units);
   range_vector_reset (&work);
-  range_vector_reset (&done);
+  checkpoint_contents_reset (&cc);
   range_vector_reset (&todo);
   pthread_mutex_destroy (&c.lock);
   return r;

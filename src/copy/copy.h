@@ -63,6 +63,15 @@ struct copy_options {
 
   const char *checkpoint_file; /* NULL: no checkpoint */
   unsigned checkpoint_interval_ms; /* 0: default */
+  /* What the destination is, when the caller knows it for sure (a Cinder
+   * volume id): recorded in a new checkpoint, compared with an existing
+   * one.  NULL: the checkpoint is bound by its samples only. */
+  const char *dst_identity;
+  /* A checkpoint that does not match the destination (another identity,
+   * samples not found there, an old format): true: forget it and copy
+   * everything (right for a whole-disk copy); false: refuse with
+   * FERRY_EXIT_USAGE.  Either way stats->checkpoint_mismatch is set. */
+  bool checkpoint_restart;
 
   bool destination_is_zero;   /* zero areas need not be written */
   bool no_extents;            /* don't ask the source for extents (block status) */
@@ -92,6 +101,7 @@ struct copy_stats {
   uint64_t size;              /* source size */
   uint64_t total;             /* bytes in the areas to copy */
   uint64_t done_before;       /* of total, found done in the checkpoint */
+  bool checkpoint_mismatch;   /* the checkpoint did not match the destination */
   uint64_t processed;         /* of total, handled by this run */
   uint64_t bytes_read;        /* read from the source */
   uint64_t bytes_written;     /* data written to the destination */

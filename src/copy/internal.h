@@ -61,4 +61,11 @@ void *copy_worker (void *arg);
  * of stats.  Returns FERRY_EXIT_OK or FERRY_EXIT_DATA. */
 int copy_verify (struct copy *c, const range_vector *ranges, struct copy_stats *stats);
 
+/* Read back samples of the units a checkpoint records (at most
+ * CHECKPOINT_SAMPLES_CHECKED, spread evenly) from the destination's first
+ * connection.  *bad: the offset of the first one that differs, UINT64_MAX
+ * if none.  Returns FERRY_EXIT_OK, or FERRY_EXIT_DATA if reading failed. */
+int copy_check_samples (struct copy *c, const checkpoint_entry_vector *entries,
+                        uint64_t *bad);
+
 #endif

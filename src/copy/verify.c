@@ -163,3 +163,43 @@ copy_verify (struct copy *c, const range_vector *ranges, struct copy_stats *st)
   }
   return r;
 }
+
+int
+copy_check_samples (struct copy *c, const checkpoint_entry_vector *entries, uint64_t *bad)
+{
+  unsigned char buf[CHECKPOINT_SAMPLE_MAX];
+  size_t n = 0, k = 0, pick = 0, next = 0;
+
+  *bad = UINT64_MAX;
+  for (size_t i = 0; i < entries->len; i++)
+    if (entries->ptr[i].sample.length)
+      n++;
+  for (size_t i = 0; i < entries->len; i++) {
+    const struct checkpoint_sample *s = &entries->ptr[i].sample;
+    size_t j;
+
+    if (s->length == 0)
+      continue;
+    j = k++;
+    /* Spread evenly: sample number pick * (n - 1) / (K - 1) for pick = 0..K-1
+     * (the first and the last among them); all when there are few. */
+    if (n > CHECKPOINT_SAMPLES_CHECKED) {
+      if (j < next)
+        continue;
+      pick++;
+      next = pick * (n - 1) / (CHECKPOINT_SAMPLES_CHECKED - 1);
+    }
+    if (c->dst->ops->synch_read (c->dst, 0, buf, s->length, s->offset) == -1) {
+      log_error ("reading destination %s at offset %" PRIu64 " to check the checkpoint: %s",
+                 c->dst->name, s->offset, strerror (errno));
+      return FERRY_EXIT_DATA;
+    }
+    if ((uint32_t) crc32 (crc32 (0, NULL, 0), buf, s->length) != s->crc) {
+      log_debug ("checkpoint sample at %" PRIu64 " (%" PRIu32 " bytes): crc %08" PRIx32
+                 " expected, the destination has other data", s->offset, s->length, s->crc);
+      *bad = s->offset;
+      return FERRY_EXIT_OK;
+    }
+  }
+  return FERRY_EXIT_OK;
+}

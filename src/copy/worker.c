@@ -14,6 +14,7 @@
 #include <string.h>
 #include <errno.h>
 #include <time.h>
+#include <zlib.h>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -36,6 +37,12 @@ struct unit_state {
   size_t unit;
   uint64_t outstanding;       /* requests started and not finished */
   bool issued_all;
+  /* A request of this unit was given up (the copy is stopping: a signal,
+   * an error elsewhere, retries exhausted): some of its bytes may never
+   * have reached the destination, so the unit is never recorded done. */
+  bool abandoned;
+  struct checkpoint_sample sample; /* of a completed write (or zero request) */
+  bool sample_is_data;
 };
 DEFINE_VECTOR_TYPE (unit_state_vector, struct unit_state)
 DEFINE_VECTOR_TYPE (index_vector, unsigned)
@@ -55,7 +62,7 @@ struct worker {
   uint64_t pos;
 
   unit_state_vector active;   /* units with requests outstanding */
-  range_vector pending;       /* finished units not yet in the checkpoint */
+  checkpoint_entry_vector pending; /* finished units not yet in the checkpoint */
   uint64_t last_ckpt;
 };
 
@@ -68,17 +75,20 @@ find_unit (struct worker *w, size_t unit)
   return NULL;
 }
 
-/* A unit is finished when everything was issued and has completed. */
+/* A unit is finished when everything was issued and every request of it
+ * completed successfully.  Only then may it go to the checkpoint (after
+ * the next flush); a unit with an abandoned request is dropped instead. */
 static void
 check_unit (struct worker *w, size_t unit)
 {
   struct unit_state *u = find_unit (w, unit);
   size_t i;
 
-  if (u == NULL || !u->issued_all || u->outstanding > 0)
+  if (u == NULL || u->outstanding > 0 || !(u->issued_all || u->abandoned))
     return;
-  if (w->c->ckpt &&
-      range_vector_append (&w->pending, w->c->units[unit]) == -1)
+  if (w->c->ckpt && !u->abandoned &&
+      checkpoint_entry_vector_append (&w->pending, (struct checkpoint_entry) {
+          .range = w->c->units[unit], .sample = u->sample }) == -1)
     copy_fail (w->c, FERRY_EXIT_DATA, "out of memory");
   i = (size_t) (u - w->active.ptr);
   memmove (&w->active.ptr[i], &w->active.ptr[i + 1],
@@ -110,7 +120,7 @@ claim_unit (struct worker *w)
       return false;
     }
   }
-  if (unit_state_vector_append (&w->active, (struct unit_state) { i, 0, false }) == -1) {
+  if (unit_state_vector_append (&w->active, (struct unit_state) { .unit = i }) == -1) {
     copy_fail (c, FERRY_EXIT_DATA, "out of memory");
     return false;
   }
@@ -174,7 +184,7 @@ start (struct worker *w, struct slot *s)
   }
 }
 
-/* The slot's work is over (done or abandoned). */
+/* The slot's work is over: done (counted) or abandoned. */
 static void
 release (struct worker *w, struct slot *s, bool counted)
 {
@@ -185,10 +195,12 @@ release (struct worker *w, struct slot *s, bool counted)
   s->in_flight = s->waiting = false;
   w->busy--;
   index_vector_append (&w->free_slots, (unsigned) (s - w->slots));
-  if (u && u->outstanding > 0) {
-    u->outstanding--;
-    if (counted)
-      check_unit (w, s->unit);
+  if (u) {
+    if (!counted)
+      u->abandoned = true;
+    if (u->outstanding > 0)
+      u->outstanding--;
+    check_unit (w, s->unit);
   }
 }
 
@@ -246,6 +258,27 @@ zero_or_skip (struct worker *w, struct slot *s)
   start (w, s);
 }
 
+/* Remember what the destination holds after a write or zero request of
+ * the unit, for a resume to read back (copy.c).  Data is preferred: a zero
+ * sample can't tell this destination from a new zeroed one. */
+static void
+take_sample (struct worker *w, const struct slot *s)
+{
+  static const unsigned char zeroes[CHECKPOINT_SAMPLE_MAX];
+  struct unit_state *u;
+  size_t n = s->r.len < CHECKPOINT_SAMPLE_MAX ? s->r.len : CHECKPOINT_SAMPLE_MAX;
+
+  if (w->c->ckpt == NULL || (u = find_unit (w, s->unit)) == NULL)
+    return;
+  if (u->sample.length && (u->sample_is_data || s->phase != PH_WRITE))
+    return;
+  u->sample.offset = s->r.offset;
+  u->sample.length = (uint32_t) n;
+  u->sample.crc = (uint32_t) crc32 (crc32 (0, NULL, 0),
+                                    s->phase == PH_WRITE ? s->buf : zeroes, (unsigned) n);
+  u->sample_is_data = s->phase == PH_WRITE;
+}
+
 static bool
 process_completions (struct worker *w)
 {
@@ -279,10 +312,12 @@ process_completions (struct worker *w)
       break;
     case PH_WRITE:
       c->bytes_written += s->r.len;
+      take_sample (w, s);
       release (w, s, true);
       break;
     case PH_ZERO:
       c->bytes_zeroed += s->r.len;
+      take_sample (w, s);
       release (w, s, true);
       break;
     }
@@ -465,6 +500,6 @@ copy_worker (void *arg)
   index_vector_reset (&w.free_slots);
   extent_vector_reset (&w.ext);
   unit_state_vector_reset (&w.active);
-  range_vector_reset (&w.pending);
+  checkpoint_entry_vector_reset (&w.pending);
   return NULL;
 }

@@ -15,7 +15,7 @@ sleep 3.5
 kill -9 $pid
 wait $pid 2>/dev/null || :
 cat "$TMP/err1"
-head -n 1 "$TMP/ckpt" | grep -q '^ferry-checkpoint 1 size=67108864 ' || fail "bad checkpoint header"
+head -n 1 "$TMP/ckpt" | grep -q '^ferry-checkpoint 2 size=67108864 ' || fail "bad checkpoint header"
 n=$(grep -c '^D ' "$TMP/ckpt" || :)
 echo "ranges recorded before the kill: $n"
 [ "$n" -gt 0 ] || fail "nothing recorded in 3.5 s"
