@@ -38,3 +38,9 @@ signals_caught (void)
 {
   return first_signal;
 }
+
+bool
+signals_pending (void)
+{
+  return first_signal != 0 || (cancel_flag && atomic_load (cancel_flag));
+}

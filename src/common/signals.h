@@ -18,4 +18,7 @@ void signals_catch (atomic_bool *flag);
 /* The signal that set the flag (the first one), 0 if none. */
 int signals_caught (void);
 
+/* Has a run-ending signal arrived (or the flag been set)? */
+bool signals_pending (void);
+
 #endif

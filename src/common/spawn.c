@@ -13,6 +13,7 @@
 #include "common/spawn.h"
 #include "common/log.h"
 #include "common/redact.h"
+#include "common/signals.h"
 #include "common/util.h"
 
 extern char **environ;
@@ -118,6 +119,28 @@ spawn_wait (pid_t pid)
     if (errno != EINTR)
       return -1;
   return st;
+}
+
+int
+spawn_wait_interruptible (pid_t pid, int stop_timeout_ms, bool *interrupted)
+{
+  int st;
+
+  *interrupted = false;
+  for (;;) {
+    pid_t r = waitpid (pid, &st, WNOHANG);
+    if (r == pid)
+      return st;
+    if (r == -1 && errno != EINTR)
+      return -1;
+    if (signals_pending ()) {
+      *interrupted = true;
+      log_warn ("interrupted: stopping process %d and its children", (int) pid);
+      return spawn_stop (pid, stop_timeout_ms);
+    }
+    struct timespec ts = { 0, 50 * 1000000L };
+    nanosleep (&ts, NULL);
+  }
 }
 
 int

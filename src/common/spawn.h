@@ -7,6 +7,7 @@
 #ifndef FERRY_SPAWN_H
 #define FERRY_SPAWN_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 
 struct spawn_opts {
@@ -25,6 +26,11 @@ int spawn_stop (pid_t pid, int timeout_ms);
 
 /* Wait for a child to exit (no timeout); returns the wait status or -1. */
 int spawn_wait (pid_t pid);
+
+/* Wait for a child to exit, unless a run-ending signal arrives first
+ * (signals.h): then its process group is stopped (SIGTERM, SIGKILL after
+ * stop_timeout_ms) and *interrupted set.  Returns the wait status or -1. */
+int spawn_wait_interruptible (pid_t pid, int stop_timeout_ms, bool *interrupted);
 
 /* Is the child still running (reaps it if not)? */
 int spawn_alive (pid_t pid);

@@ -104,9 +104,15 @@ run_logged (char *const argv[], const char *const *env, const char *log_path)
   pid_t pid = spawn_start (argv, &so);
   int st;
 
+  bool interrupted;
+
   if (pid == -1)
     return -1;
-  st = spawn_wait (pid);
+  st = spawn_wait_interruptible (pid, 10000, &interrupted);
+  if (interrupted) {
+    log_error ("%s: interrupted (a signal): stopped", argv[0]);
+    return -1;
+  }
   return WIFEXITED (st) && WEXITSTATUS (st) == 0 ? 0 : st == 0 ? -1 : st;
 }
 

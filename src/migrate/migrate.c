@@ -341,6 +341,13 @@ find_or_create_volume_ex (struct ctx *c, struct vm_state *st, const json_t *vm,
               json_string_value (json_object_get (v, "id")), spec.size_gb);
   }
   if (rec == NULL) {
+    /* A volume this state has no record of (new, or found by its metadata):
+     * nothing copied into it is known, so no checkpoint applies to it. */
+    CLEANUP_FREE char *ckpt = xasprintf ("%s/disk-%s.checkpoint", st->dir, k);
+    if (unlink (ckpt) == 0)
+      log_info ("VM %s: disk %s: the checkpoint of the earlier volume was dropped "
+                "(volume %s is copied whole)", vmname, k,
+                json_string_value (json_object_get (v, "id")));
     rec = json_pack ("{s:s, s:s, s:b}", "id", json_string_value (json_object_get (v, "id")),
                      "name", json_string_value (json_object_get (v, "name")) ?: vname,
                      "copied", 0);
@@ -523,6 +530,14 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
     co.nranges = json_array_size (areas);
   }
   co.checkpoint_file = ckpt;
+  /* The checkpoint belongs to this volume; one that does not match it (or
+   * whose samples the volume does not hold) is dropped for a whole copy,
+   * and a delta can't be applied on top of a volume in an unknown state. */
+  CLEANUP_FREE char *dst_identity = xasprintf ("cinder-volume:%s",
+                                               json_string_value (json_object_get (rec, "id")));
+  co.dst_identity = dst_identity;
+  co.checkpoint_restart = areas == NULL || c->o->mode == MIGRATE_COLD ||
+    json_is_true (json_object_get (pass, "full"));
   co.destination_is_zero = config_get_bool (c->cfg, "destination_assume_zeroed");
   co.verify = config_get_bool (c->cfg, "verify");
   co.progress = progress_cb;
@@ -543,7 +558,18 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
     r = copy_run (&co, &cs);
     log_set_context (vmname);
   }
-  if (r == FERRY_EXIT_USAGE) {
+  if (cs.checkpoint_mismatch && !co.checkpoint_restart) {
+    /* A delta for a volume that does not hold what the last sync wrote:
+     * the next sync takes the whole disk again. */
+    json_object_del (rec, "change_id");
+    unlink (ckpt);
+    state_save (st);
+    log_error ("%s: volume %s does not hold what the interrupted sync recorded: the next "
+               "sync (ferry sync) copies the whole disk again", what,
+               json_string_value (json_object_get (rec, "id")));
+    r = FERRY_EXIT_DATA;
+  }
+  else if (r == FERRY_EXIT_USAGE) {
     /* An endpoint that could not be opened: the data path failed. */
     log_file_tail (srclog, 3, what);
     log_error ("%s: cannot read the disk from its source or write its volume (see above and "
@@ -1547,6 +1573,12 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     goto out;
   }
 
+  /* A signal during the copy: stop before the next phase. */
+  if (cancelled (c)) {
+    rc = FERRY_EXIT_INTERRUPTED;
+    goto out;
+  }
+
   /* Conversion, on the attached volumes, with a restore point per volume. */
   if (config_get_bool (c->cfg, "skip_conversion"))
     log_info ("VM %s: conversion skipped (skip_conversion)", vmname);
@@ -1599,6 +1631,16 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
           convert_restore_points_drop (c->os, vmname, points);
         }
       }
+      if (cancelled (c)) {
+        const char *how = json_string_value (json_object_get (st.j, "conversion"));
+        rc = FERRY_EXIT_INTERRUPTED;
+        log_error ("VM %s: interrupted during the conversion: virt-v2v was stopped and %s; "
+                   "run ferry migrate again to convert (the disks are not copied again)",
+                   vmname, how && strstr (how, "restored")
+                   ? "the volumes were restored from their restore points"
+                   : "the next run restores the volumes from their restore points first");
+        goto out;
+      }
       log_error ("VM %s: conversion failed: no instance was created; the full log is %s; "
                  "fix the cause and run ferry migrate again (the disks are not copied again)",
                  vmname, clog);
@@ -1612,6 +1654,11 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
   state_phase (&st, "copied");
 
  instance:
+  /* Nothing is created in the cloud after a signal. */
+  if (cancelled (c)) {
+    rc = FERRY_EXIT_INTERRUPTED;
+    goto out;
+  }
   {
     double a0 = now_s ();
     /* Detach everything this VM has on the conversion host. */
