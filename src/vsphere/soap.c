@@ -73,6 +73,12 @@ call_once (struct vsphere *vs, const char *method, const char *this_type,
   int r;
 
   *answer = NULL;
+  if (this_type == NULL || this_value == NULL || !*this_type || !*this_value) {
+    log_error ("%s: the managed object to call it on is missing from the server's answers "
+               "(its service content or an earlier answer lacks a field): is %s a vCenter or "
+               "ESXi /sdk endpoint?", what, vs->url);
+    return -1;
+  }
   body = xasprintf ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
                     "<soapenv:Envelope xmlns:soapenv=\"" SOAPENV_NS "\" "
                     "xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\" "

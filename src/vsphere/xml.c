@@ -172,6 +172,8 @@ vs_xml_escape (const char *s)
   size_t n = 1;
   char *out, *o;
 
+  if (s == NULL)                /* a field missing from a server's answer */
+    s = "";
   for (const char *p = s; *p; p++)
     n += (*p == '&') ? 5 : (*p == '<' || *p == '>') ? 4 : (*p == '"' || *p == '\'') ? 6 : 1;
   out = o = malloc (n);
