@@ -38,9 +38,78 @@ spawn_which (const char *prog)
   return found;
 }
 
+/* What a child may inherit from ferry's environment: what the tools need
+ * to run (locale, paths, libguestfs and libvirt settings, proxies and CA
+ * locations for nbdkit's curl), never the credentials ferry was given
+ * (OS_PASSWORD, OS_TOKEN, OS_APPLICATION_CREDENTIAL_SECRET, ...). */
+static const char *const inherited[] = {
+  "PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM", "SHELL",
+  "LD_LIBRARY_PATH", "XDG_RUNTIME_DIR", "VIRTIO_WIN", "VIRT_TOOLS_DATA_DIR",
+  "http_proxy", "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY",
+  "ALL_PROXY", "all_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE",
+  "ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "MALLOC_PERTURB_",
+  NULL
+};
+static const char *const inherited_prefixes[] = {
+  "LC_", "LIBGUESTFS_", "LIBVIRT_", "SUPERMIN_", "NBDKIT_", "LIBNBD_", NULL
+};
+
+static bool
+env_inherited (const char *entry)
+{
+  size_t n = strcspn (entry, "=");
+
+  if (entry[n] != '=')
+    return false;
+  for (size_t i = 0; inherited[i]; i++)
+    if (strlen (inherited[i]) == n && strncmp (entry, inherited[i], n) == 0)
+      return true;
+  for (size_t i = 0; inherited_prefixes[i]; i++)
+    if (strncmp (entry, inherited_prefixes[i], strlen (inherited_prefixes[i])) == 0)
+      return true;
+  return false;
+}
+
+/* The child's environment: the inherited entries, then opts->env (which
+ * wins for a name given twice).  Built before fork (no allocation in the
+ * child of a threaded program).  NULL on out of memory. */
+static char **
+child_environment (const struct spawn_opts *opts)
+{
+  size_t n = 1, k = 0;
+  char **envp;
+
+  for (char **e = environ; e && *e; e++)
+    n++;
+  if (opts && opts->env)
+    for (const char *const *e = opts->env; *e; e++)
+      n++;
+  envp = calloc (n, sizeof *envp);
+  if (envp == NULL)
+    return NULL;
+  for (char **e = environ; e && *e; e++) {
+    bool overridden = false;
+    if (!env_inherited (*e))
+      continue;
+    if (opts && opts->env)
+      for (const char *const *o = opts->env; *o && !overridden; o++) {
+        size_t len = strcspn (*o, "=");
+        overridden = strncmp (*e, *o, len) == 0 && (*e)[len] == '=';
+      }
+    if (!overridden)
+      envp[k++] = *e;
+  }
+  if (opts && opts->env)
+    for (const char *const *e = opts->env; *e; e++)
+      envp[k++] = (char *) *e;
+  envp[k] = NULL;
+  return envp;
+}
+
 pid_t
 spawn_start (char *const argv[], const struct spawn_opts *opts)
 {
+  char **envp;
   int bad = -1, logfd;
   pid_t pid, parent = getpid ();
 
@@ -76,10 +145,17 @@ spawn_start (char *const argv[], const struct spawn_opts *opts)
                opts && opts->log_path ? opts->log_path : "/dev/null", strerror (errno));
     return -1;
   }
+  envp = child_environment (opts);
+  if (envp == NULL) {
+    log_error ("cannot start %s: out of memory", argv[0]);
+    close (logfd);
+    return -1;
+  }
   pid = fork ();
   if (pid == -1) {
     log_error ("cannot start %s: fork: %s", argv[0], strerror (errno));
     close (logfd);
+    free (envp);
     return -1;
   }
   if (pid == 0) {
@@ -100,14 +176,12 @@ spawn_start (char *const argv[], const struct spawn_opts *opts)
         if (fl != -1)
           fcntl (*k, F_SETFD, fl & ~FD_CLOEXEC);
       }
-    if (opts && opts->env)
-      for (const char *const *e = opts->env; *e; e++)
-        putenv ((char *) *e);
-    execvp (argv[0], argv);
+    execvpe (argv[0], argv, envp);
     fprintf (stderr, "exec %s: %s\n", argv[0], strerror (errno));
     _exit (127);
   }
   close (logfd);
+  free (envp);
   return pid;
 }
 

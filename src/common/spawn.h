@@ -3,7 +3,10 @@
  * Never through a shell: an argv, checked by redact_argv_check() so that no
  * registered secret can reach a command line (where `ps` and logs would
  * show it).  The child gets its own process group, dies with ferry
- * (PR_SET_PDEATHSIG), and its stdout/stderr go to a log file. */
+ * (PR_SET_PDEATHSIG), and its stdout/stderr go to a log file.  Its
+ * environment is an allow-list of ferry's (spawn.c: locale, paths, tool
+ * settings, proxies) plus opts->env: no credential reaches a child through
+ * the environment either. */
 #ifndef FERRY_SPAWN_H
 #define FERRY_SPAWN_H
 
