@@ -24,6 +24,8 @@ const struct cfg_key config_keys[] = {
   { "vcenter_cluster", CFG_STRING, false, { 0 }, NULL, "vCenter cluster name" },
   { "vmware_insecure", CFG_BOOL, true, { 0 }, "false",
     "do not verify vCenter's TLS certificate" },
+  { "allow_insecure_http", CFG_BOOL, false, { 0 }, "false",
+    "accept an http:// vcenter_hostname (the vCenter password then crosses in clear)" },
   { "vddk_thumbprint", CFG_STRING, false, { "vcenter_thumbprint" }, NULL,
     "SHA-1 fingerprint the vCenter certificate must have (pins it)" },
   { "vcenter_cacert", CFG_STRING, false, { 0 }, NULL,

@@ -364,6 +364,20 @@ find_or_create_volume (struct ctx *c, struct vm_state *st, const json_t *vm, con
   return find_or_create_volume_ex (c, st, vm, disk, index, dry_run, false, NULL);
 }
 
+/* The state file could not be written: stop before the next phase (a rerun
+ * must be able to trust the file; what ferry created it finds again by its
+ * metadata). */
+static bool
+state_behind (struct vm_state *st, const char *vmname, const char *before)
+{
+  if (!st->write_failed)
+    return false;
+  log_error ("VM %s: its state file %s could not be written (see above): stopping before "
+             "%s; fix that and run ferry migrate again (nothing is lost)", vmname, st->path,
+             before);
+  return true;
+}
+
 /* ---- copy ---- */
 
 struct progress_ctx {
@@ -599,9 +613,11 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
     json_object_set_new (rec, "source", json_string (plan.req.kind == DISK_SOURCE_VDDK ? "vddk"
                                                      : plan.req.kind == DISK_SOURCE_HTTPS
                                                      ? "https" : "local"));
-    state_save (st);
-    unlink (ckpt);
-    unlink (srclog);
+    /* The checkpoint goes only once the state says "copied". */
+    if (state_save (st) == 0) {
+      unlink (ckpt);
+      unlink (srclog);
+    }
   }
   if (r)
     return r;
@@ -1578,6 +1594,10 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     rc = FERRY_EXIT_INTERRUPTED;
     goto out;
   }
+  if (state_behind (&st, vmname, "the conversion")) {
+    rc = FERRY_EXIT_FAILED;
+    goto out;
+  }
 
   /* Conversion, on the attached volumes, with a restore point per volume. */
   if (config_get_bool (c->cfg, "skip_conversion"))
@@ -1659,6 +1679,10 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     rc = FERRY_EXIT_INTERRUPTED;
     goto out;
   }
+  if (state_behind (&st, vmname, "creating the instance")) {
+    rc = FERRY_EXIT_FAILED;
+    goto out;
+  }
   {
     double a0 = now_s ();
     /* Detach everything this VM has on the conversion host. */
@@ -1721,7 +1745,13 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
                                                      "copy_s", *copy_s - c0));
   json_object_del (st.j, "error");
   json_object_del (st.j, "pass");
-  state_phase (&st, "done");
+  if (state_phase (&st, "done") == -1) {
+    log_error ("VM %s: migrated (server %s), but its state file could not record it: fix "
+               "that and run ferry migrate again to record it", vmname,
+               json_string_value (json_object_get (state_obj (&st, "server"), "id")) ?: "?");
+    rc = FERRY_EXIT_FAILED;
+    goto out;
+  }
   log_info ("VM %s: migrated in %.1f s (copy %.1f s): server %s", vmname, now_s () - t0,
             *copy_s - c0, json_string_value (json_object_get (state_obj (&st, "server"), "id"))
             ?: "(not created)");
@@ -1868,6 +1898,14 @@ make_report (struct shared *sh, const json_t *names, const json_t *vms)
                      "exit_code", found ? FERRY_EXIT_INTERRUPTED : FERRY_EXIT_FAILED,
                      "error", found ? "not started: the run was interrupted"
                      : "no VM of that name on vCenter", "seconds", 0.0, "disks");
+    /* The run's credentials crossed these in clear (plain-http.c). */
+    {
+      json_t *plain = os_plain_http_endpoints ();
+      if (json_array_size (plain))
+        json_object_set_new (r, "plain_http_endpoints", plain);
+      else
+        json_decref (plain);
+    }
     json_array_append_new (report, r);
   }
   return report;
@@ -1960,7 +1998,9 @@ migrate_vms (const struct config *cfg, const json_t *names, const struct migrate
     workers[i] = (struct worker) { .sh = &sh, .cfg = cfg, .o = o, .cloud = cloud,
                                    .vs = i == 0 ? vs : NULL, .os = i == 0 ? os : NULL,
                                    .index = (unsigned) i };
-  if (nworkers == 1)
+  if (nworkers == 0)
+    ;                           /* no VM found: nothing to run (the report says so) */
+  else if (nworkers == 1)
     worker_main (&workers[0]);  /* one at a time: in this thread */
   else {
     for (i = 0; i < nworkers; i++) {

@@ -83,34 +83,55 @@ state_open (struct vm_state *st, const char *data_dir, const char *vm_name)
   return 0;
 }
 
+static int
+fsync_dir (const char *dir)
+{
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+
+  if (fd == -1)
+    return -1;
+  r = fsync (fd);
+  close (fd);
+  return r;
+}
+
 int
 state_save (struct vm_state *st)
 {
   CLEANUP_FREE char *tmp = xasprintf ("%s.tmp", st->path);
-  CLEANUP_FREE char *text = json_dumps (st->j, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+  CLEANUP_FREE char *text = NULL;
   char now[32];
   int fd;
   size_t len;
 
   json_object_set_new (st->j, "updated", json_string (state_now (now, sizeof now)));
-  free (text);
   text = json_dumps (st->j, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
-  if (tmp == NULL || text == NULL)
+  if (tmp == NULL || text == NULL) {
+    log_error ("cannot write %s: out of memory", st->path);
+    st->write_failed = true;
     return -1;
+  }
   len = strlen (text);
+  errno = 0;
   fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd == -1 || write (fd, text, len) != (ssize_t) len || write (fd, "\n", 1) != 1
-      || fsync (fd) == -1) {
-    log_error ("cannot write %s: %s", tmp, strerror (errno));
+      || fsync (fd) == -1 || close (fd) == -1) {
+    int e = errno ? errno : EIO;
     if (fd != -1)
       close (fd);
     unlink (tmp);
+    log_error ("cannot write %s: %s: free space there (or set os_migrate_vmw_data_dir to a "
+               "writable directory) and run ferry again", tmp, strerror (e));
+    st->write_failed = true;
     return -1;
   }
-  close (fd);
-  if (rename (tmp, st->path) == -1) {
-    log_error ("cannot replace %s: %s", st->path, strerror (errno));
+  /* The new file replaces the old one atomically; the directory's sync
+   * makes the rename itself survive a power cut. */
+  if (rename (tmp, st->path) == -1 || fsync_dir (st->dir) == -1) {
+    log_error ("cannot replace %s: %s: free space there (or set os_migrate_vmw_data_dir to a "
+               "writable directory) and run ferry again", st->path, strerror (errno));
     unlink (tmp);
+    st->write_failed = true;
     return -1;
   }
   return 0;

@@ -8,6 +8,7 @@
 #ifndef FERRY_MIGRATE_STATE_H
 #define FERRY_MIGRATE_STATE_H
 
+#include <stdbool.h>
 #include <jansson.h>
 
 struct vm_state {
@@ -18,13 +19,17 @@ struct vm_state {
   /* Told of every state_phase (the progress board); set after state_open. */
   void (*on_phase) (void *opaque, const char *phase);
   void *on_phase_opaque;
+  /* A write failed since state_open: what the file says may be behind
+   * what was done.  The workflow stops at its next check (state_check). */
+  bool write_failed;
 };
 
 /* Load (or start) the state of vm_name under data_dir, holding its lock:
  * two ferry processes never work on one VM at once (the second is refused
  * with a message).  0 or -1 (logged). */
 int state_open (struct vm_state *st, const char *data_dir, const char *vm_name);
-/* Write it now.  0 or -1 (logged). */
+/* Write it now, durably (the file and its directory synced).  0 or -1
+ * (logged, and write_failed set). */
 int state_save (struct vm_state *st);
 void state_close (struct vm_state *st);
 

@@ -230,8 +230,10 @@ fill_endpoints (struct os_client *c, const json_t *catalog)
       free (u);
       u = n;
     }
-    if (u)
+    if (u) {
+      os_note_plain_http (os_service_label (services[s]), u);
       json_object_set_new (c->endpoints, services[s], json_string (u));
+    }
   }
 }
 
@@ -367,6 +369,7 @@ os_connect (const json_t *cloud, int *exit_code)
     os_disconnect (c);
     return NULL;
   }
+  os_note_plain_http ("Keystone auth_url", c->auth_url);
   if (!ends_with (c->auth_url, "/v3")) {
     char *u = xasprintf ("%s/v3", c->auth_url);
     free (c->auth_url);

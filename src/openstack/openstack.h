@@ -51,6 +51,14 @@ struct os_client;
 struct os_client *os_connect (const json_t *cloud, int *exit_code);
 void os_disconnect (struct os_client *c);
 
+/* Endpoints over plain http:// (plain-http.c): named once per run with a
+ * warning (Keystone's auth_url and each catalog endpoint ferry uses); the
+ * list (a new JSON array of URLs) goes into the report.  reset: forget
+ * them (at the end of a run, for leak checks). */
+void os_note_plain_http (const char *what, const char *url);
+json_t *os_plain_http_endpoints (void);
+void os_plain_http_reset (void);
+
 const char *os_project_id (const struct os_client *c);
 const char *os_project_name (const struct os_client *c);
 const char *os_user_id (const struct os_client *c);
