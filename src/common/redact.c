@@ -38,7 +38,7 @@ redact_clear (void)
 }
 
 static const char *const secret_words[] = {
-  "password", "passwd", "secret", "token", "cookie", "authorization",
+  "password", "passwd", "secret", "token", "cookie", "authorization", "soap_session",
   "credential_secret", "private_key", NULL
 };
 
@@ -78,6 +78,17 @@ buf_add (struct buf *b, const char *s, size_t n)
 
 /* Pass 1: replace every registered secret, longest first so that a secret
  * containing another is masked whole. */
+/* A short secret that is also a common word ("pass", "admin") is masked
+ * only where it stands alone, not inside longer words ("password" stays
+ * readable); longer secrets are masked wherever they appear. */
+#define REDACT_WORD_LEN 8
+static bool
+inside_word (const char *s, size_t n, size_t i, size_t l)
+{
+  return (i > 0 && isalnum ((unsigned char) s[i-1])) ||
+    (i + l < n && isalnum ((unsigned char) s[i+l]));
+}
+
 static char *
 mask_registered (const char *s)
 {
@@ -89,7 +100,8 @@ mask_registered (const char *s)
     size_t best = 0;
     for (size_t k = 0; k < secrets.len; k++) {
       size_t l = strlen (secrets.ptr[k]);
-      if (l > best && l <= n - i && memcmp (s + i, secrets.ptr[k], l) == 0)
+      if (l > best && l <= n - i && memcmp (s + i, secrets.ptr[k], l) == 0 &&
+          (l >= REDACT_WORD_LEN || !inside_word (s, n, i, l)))
         best = l;
     }
     if (best) {
@@ -138,6 +150,30 @@ mask_carriers (const char *s)
       || s[i-1] == '"' || s[i-1] == '\'';
     size_t k;
 
+    /* libcurl's cookie-engine lines ("Added cookie NAME="VALUE" for
+     * domain ..."): the value, before the cookie is ever registered. */
+    if (line_start && (starts_ci (s + i, "added cookie ") ||
+                       starts_ci (s + i, "replaced cookie "))) {
+      const char *eq = memchr (s + i, '=', n - i);
+      const char *nl = memchr (s + i, '\n', n - i);
+      if (eq && (nl == NULL || eq < nl)) {
+        size_t v = (size_t) (eq - s) + 1, e;
+        buf_add (&b, s + i, v - i);
+        buf_add (&b, REDACTED, strlen (REDACTED));
+        if (v < n && s[v] == '"') {
+          e = v + 1;
+          while (e < n && s[e] != '"' && s[e] != '\n')
+            e++;
+          if (e < n && s[e] == '"')
+            e++;
+        }
+        else
+          for (e = v; e < n && s[e] != ' ' && s[e] != ';' && s[e] != '\n'; e++)
+            ;
+        i = e;
+        continue;
+      }
+    }
     /* Headers: mask to end of line. */
     if (line_start) {
       for (k = 0; headers[k]; k++)

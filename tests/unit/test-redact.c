@@ -42,6 +42,15 @@ test_registered_secrets (void **state)
   /* The longest registered secret wins. */
   redact_add_secret ("S3cr3t!pw-and-more");
   check ("x S3cr3t!pw-and-more y", "x *** y");
+  /* A short secret that is a common word is masked where it stands alone,
+   * not inside other words (a warning about "the vCenter password" stays
+   * readable); long secrets are masked anywhere. */
+  redact_add_secret ("pass");
+  check ("the vCenter password was refused", "the vCenter password was refused");
+  check ("password=pass user=x", "password=*** user=x");
+  check ("login with pass failed: 'pass'", "login with *** failed: '***'");
+  check ("https://u:pass@h/", "https://u:***@h/");
+  check ("xS3cr3t!pwx", "x***x");
   (void) state;
 }
 
@@ -49,6 +58,12 @@ static void
 test_carriers (void **state)
 {
   check ("Cookie: vmware_soap_session=\"abc\"", "Cookie: ***");
+  /* libcurl's cookie engine, before the cookie is registered as a secret. */
+  check ("* Added cookie vmware_soap_session=\"52c1-ab\" for domain h, path /, expire 0",
+         "* Added cookie vmware_soap_session=*** for domain h, path /, expire 0");
+  check ("* Replaced cookie vmware_soap_session=52c1-ab for domain h",
+         "* Replaced cookie vmware_soap_session=*** for domain h");
+  check ("vmware_soap_session=\"52c1-ab\"", "vmware_soap_session=\"***\"");
   check ("> X-Auth-Token: gAAAAABk123\r\n> Accept: */*",
          "> X-Auth-Token: ***\r\n> Accept: */*");
   check ("X-Subject-Token: tok", "X-Subject-Token: ***");
