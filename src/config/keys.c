@@ -26,6 +26,9 @@ const struct cfg_key config_keys[] = {
     "do not verify vCenter's TLS certificate" },
   { "allow_insecure_http", CFG_BOOL, false, { 0 }, "false",
     "accept an http:// vcenter_hostname (the vCenter password then crosses in clear)" },
+  { "allow_unverified_data_path", CFG_BOOL, false, { 0 }, "false",
+    "let a child that can't verify as ferry does (qemu for export leases, nbdkit curl "
+    "with a pin) read disks with TLS unverified" },
   { "vddk_thumbprint", CFG_STRING, false, { "vcenter_thumbprint" }, NULL,
     "SHA-1 fingerprint the vCenter certificate must have (pins it)" },
   { "vcenter_cacert", CFG_STRING, false, { 0 }, NULL,
