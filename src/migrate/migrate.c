@@ -434,6 +434,7 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
   struct copy_range *ranges = NULL;
   struct disk_source_plan plan;
   struct disk_source src;
+  CLEANUP_FREE char *dst_identity = NULL;   /* declared here: `goto copied` jumps over the copy */
   struct copy_options co;
   struct copy_stats cs = { 0 };
   struct progress_ctx pc = { c, what, key, now_s (), NULL, now_s () };
@@ -547,8 +548,7 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
   /* The checkpoint belongs to this volume; one that does not match it (or
    * whose samples the volume does not hold) is dropped for a whole copy,
    * and a delta can't be applied on top of a volume in an unknown state. */
-  CLEANUP_FREE char *dst_identity = xasprintf ("cinder-volume:%s",
-                                               json_string_value (json_object_get (rec, "id")));
+  dst_identity = xasprintf ("cinder-volume:%s", json_string_value (json_object_get (rec, "id")));
   co.dst_identity = dst_identity;
   co.checkpoint_restart = areas == NULL || c->o->mode == MIGRATE_COLD ||
     json_is_true (json_object_get (pass, "full"));
