@@ -297,6 +297,8 @@ copy_run (const struct copy_options *o, struct copy_stats *stats_out)
   }
 
   sargs.want_extents = !o->no_extents;
+  sargs.https_tls = o->src_tls;
+  sargs.https_cookie = o->src_cookie;
   c.src = rw_open (o->src, &sargs, &ec);
   if (c.src == NULL) {
     r = ec;

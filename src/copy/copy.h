@@ -51,8 +51,15 @@ struct copy_progress {
 
 typedef void (*copy_progress_fn) (void *opaque, const struct copy_progress *p);
 
+struct http_tls;
+
 struct copy_options {
-  const char *src;            /* NBD URI or local path */
+  const char *src;            /* NBD URI, https:// URL (read by ferry itself) or local path */
+  /* An https:// source: its TLS checks (as ferry's vCenter connection:
+   * CA file, system store or pinned thumbprint) and the cookie
+   * ("name=value") sent with each range request. */
+  const struct http_tls *src_tls;
+  const char *src_cookie;
   const char *dst;            /* NBD URI, local file (created if missing) or block device */
 
   /* Areas to copy (CBT changed areas).  At most one of the two; neither:

@@ -12,10 +12,10 @@ struct rw_kind {
   struct rw *(*open) (const char *name, const struct rw_open_args *args, int *exit_code);
 };
 
-/* Future kinds (vSphere datastore HTTPS ranges, export lease URLs) go
- * before the local-path fallback. */
+/* New kinds go before the local-path fallback. */
 static const struct rw_kind kinds[] = {
   { "nbd", nbd_rw_matches, nbd_rw_open },
+  { "https", https_rw_matches, https_rw_open },
   { "file", NULL, file_rw_open },
 };
 

@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <poll.h>
 
+#include "common/http.h"
 #include "common/vector.h"
 #include "copy/copy.h"
 
@@ -96,6 +97,10 @@ struct rw_open_args {
   bool want_extents;          /* source: ask for block status */
   uint64_t dst_size;          /* destination: the source size */
   bool truncate;              /* destination regular file: start from an empty file */
+  /* https:// source: how to verify the server, and the session cookie
+   * ("name=value") sent with every request; NULL: system CAs, no cookie. */
+  const struct http_tls *https_tls;
+  const char *https_cookie;
 };
 
 /* Open SRC or DST by name: NBD URIs, else local paths.  On failure logs an
@@ -109,6 +114,8 @@ static inline const char *rw_role (bool is_dst) { return is_dst ? "destination" 
 bool nbd_rw_matches (const char *name);
 struct rw *nbd_rw_open (const char *name, const struct rw_open_args *args, int *exit_code);
 struct rw *file_rw_open (const char *name, const struct rw_open_args *args, int *exit_code);
+bool https_rw_matches (const char *name);
+struct rw *https_rw_open (const char *name, const struct rw_open_args *args, int *exit_code);
 
 /* Range lists (ranges.c).  Normalized: sorted, non-overlapping, non-adjacent,
  * no empty range. */

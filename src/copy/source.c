@@ -5,16 +5,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <signal.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <libnbd.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include "copy/source.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/signals.h"
 #include "common/spawn.h"
 #include "common/util.h"
 #include "common/vector.h"
@@ -128,10 +130,24 @@ disk_source_argv (const struct disk_source_req *req, const char *socket,
       log_error ("%s: https source needs the extent URL and the session cookie", req->what);
       return -1;
     }
+    /* nbdkit's curl plugin verifies by CA only: a pinned thumbprint (with
+     * no CA given) can't be passed on. */
+    if (!req->insecure && req->pinned && !(req->cacert && *req->cacert)) {
+      if (!req->allow_unverified) {
+        log_error ("%s: nbdkit's curl plugin can't verify the server with a pinned "
+                   "thumbprint (vddk_thumbprint): give vcenter_cacert (the CA of vCenter's "
+                   "certificate), use ferry migrate (which reads it itself, pin included), or "
+                   "set allow_unverified_data_path: true to serve it unverified", req->what);
+        string_vector_free_all (&v);
+        return -1;
+      }
+      log_warn ("%s: nbdkit's curl plugin can't check the pinned thumbprint: its certificate "
+                "is NOT verified on the data path (allow_unverified_data_path)", req->what);
+    }
     r |= add_nbdkit (&v, socket, "curl");
     r |= add (&v, xasprintf ("url=%s", req->url));
     r |= add (&v, xasprintf ("cookie=+%s", secret_file));
-    if (req->insecure)
+    if (req->insecure || (req->pinned && !(req->cacert && *req->cacert)))
       r |= add (&v, strdup ("sslverify=false"));
     else if (req->cacert)
       r |= add (&v, xasprintf ("cainfo=%s", req->cacert));
@@ -146,10 +162,11 @@ disk_source_argv (const struct disk_source_req *req, const char *socket,
     }
     /* qemu's curl driver reads the streamOptimized VMDK with range
      * requests; the cookie comes from a secret object read from a file.
-     * qemu cannot pin a certificate (no thumbprint, no CA option for
-     * curl): sslverify is off, and the caller has checked the lease's
-     * sslThumbprint against the certificate ferry verified itself on its
-     * own vCenter connection (http_peer_thumbprint) before starting this. */
+     * qemu can neither pin a certificate nor take a CA file: it verifies
+     * against the system store, or not at all when the caller allowed it
+     * (req->insecure: vmware_insecure or allow_unverified_data_path; the
+     * caller has then checked the lease's sslThumbprint against the
+     * certificate ferry verified on its own vCenter connection). */
     {
       CLEANUP_FREE char *url = opts_escape (req->url);
       r |= add_qemu_nbd (&v);
@@ -158,8 +175,9 @@ disk_source_argv (const struct disk_source_req *req, const char *socket,
       r |= add (&v, xasprintf ("secret,id=ck,file=%s", secret_file));
       r |= add (&v, strdup ("--image-opts"));
       r |= add (&v, url ? xasprintf ("driver=vmdk,file.driver=https,file.url=%s,"
-                                     "file.cookie-secret=ck,file.sslverify=off,"
-                                     "file.timeout=300", url) : NULL);
+                                     "file.cookie-secret=ck,file.sslverify=%s,"
+                                     "file.timeout=300", url, req->insecure ? "off" : "on")
+             : NULL);
     }
     break;
 
@@ -284,23 +302,48 @@ available (const struct disk_source_req *req, bool quiet)
   return 0;
 }
 
-static int
-socket_answers (const char *path)
+/* A run-ending signal arrived: caught (signals.h), or pending while
+ * blocked (ferry disk-server waits for them with sigwait). */
+static bool
+stop_requested (void)
 {
-  struct sockaddr_un sa = { .sun_family = AF_UNIX };
-  int fd, r;
+  sigset_t set;
 
-  if (strlen (path) >= sizeof sa.sun_path)
-    return 0;
-  strcpy (sa.sun_path, path);
-  fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd == -1)
-    return 0;
-  r = connect (fd, (struct sockaddr *) &sa, sizeof sa) == 0;
-  close (fd);
-  return r;
+  if (signals_pending ())
+    return true;
+  if (sigpending (&set) == -1)
+    return false;
+  return sigismember (&set, SIGINT) == 1 || sigismember (&set, SIGTERM) == 1 ||
+    sigismember (&set, SIGHUP) == 1;
 }
 
+/* Is the server ready to serve the disk?  Not just listening: qemu-nbd
+ * listens before it has opened the image (and exits, removing its socket,
+ * if that fails), so a connect() alone would announce an endpoint that is
+ * not there.  The NBD handshake completes only once the export exists. */
+static int
+server_ready (const char *path)
+{
+  struct nbd_handle *h = nbd_create ();
+  int r = 0;
+
+  if (h == NULL)
+    return 0;
+  /* Asynchronously, for at most half a second: a server that listens but
+   * does not answer yet must not block the caller (who checks the child
+   * and signals between tries). */
+  if (nbd_aio_connect_unix (h, path) == 0) {
+    for (int i = 0; i < 10 && !nbd_aio_is_ready (h) && !nbd_aio_is_dead (h) &&
+           !nbd_aio_is_closed (h); i++)
+      if (nbd_poll (h, 50) == -1)
+        break;
+    r = nbd_aio_is_ready (h) && nbd_get_size (h) >= 0;
+  }
+  if (r)
+    nbd_shutdown (h, 0);
+  nbd_close (h);
+  return r;
+}
 
 int
 disk_source_start (const struct disk_source_req *req, struct disk_source *src)
@@ -364,8 +407,13 @@ disk_source_start (const struct disk_source_req *req, struct disk_source *src)
   }
   for (int waited = 0; ; waited += 50) {
     struct timespec ts = { 0, 50 * 1000000L };
-    if (socket_answers (src->socket))
+    if (server_ready (src->socket))
       break;
+    if (stop_requested ()) {
+      log_error ("%s: interrupted while %s was starting", req->what, argv[0]);
+      disk_source_stop (src);
+      return FERRY_EXIT_INTERRUPTED;
+    }
     if (!spawn_alive (src->pid)) {
       log_error ("%s: %s exited before serving the disk; its last lines:", req->what, argv[0]);
       log_file_tail (req->log_path, 8, argv[0]);

@@ -38,7 +38,9 @@ struct disk_source_req {
   const char *url;            /* the flat extent's URL; export: the lease's disk URL */
   const char *cookie;         /* vmware_soap_session value */
   const char *cacert;
-  bool insecure;
+  bool insecure;              /* don't verify (the operator allowed it) */
+  bool pinned;                /* https: ferry pins a thumbprint nbdkit can't take */
+  bool allow_unverified;      /* https: allow_unverified_data_path */
   /* local */
   const char *local_disk_path;
   /* all */

@@ -81,6 +81,41 @@ https_url (struct disk_source_plan *plan, struct vsphere *vs, const struct confi
   return keep (plan, vs_datastore_url (vs, dc, flat));
 }
 
+/* How a child (nbdkit's curl plugin, qemu's curl driver) verifies the
+ * server it reads from.  Neither can be given a pinned thumbprint; qemu
+ * can't be given a CA file either (system store only).  Where the child
+ * can't verify what ferry verifies, refuse -- unless the operator said
+ * allow_unverified_data_path (or vmware_insecure). */
+static int
+data_path_tls (const struct config *cfg, struct disk_source_req *r, const char *child)
+{
+  bool pin = config_get_string (cfg, "vddk_thumbprint") != NULL;
+  bool qemu = r->kind == DISK_SOURCE_EXPORT;
+  bool ca = r->cacert != NULL && *r->cacert;
+
+  r->insecure = config_get_bool (cfg, "vmware_insecure");
+  if (r->insecure)
+    return 0;                   /* the operator's choice, warned at login */
+  if (!(pin && !ca) && !(qemu && (ca || pin)))
+    return 0;                   /* the child verifies as ferry does */
+  if (config_get_bool (cfg, "allow_unverified_data_path")) {
+    log_warn ("%s: %s can't verify the server as ferry does (%s): its certificate is NOT "
+              "verified on the data path (allow_unverified_data_path)", r->what, child,
+              pin ? "a pinned thumbprint" : "vcenter_cacert");
+    r->insecure = true;
+    return 0;
+  }
+  log_error ("%s: %s can't verify the server's certificate with %s%s: %s, or set "
+             "allow_unverified_data_path: true to read it unverified", r->what, child,
+             pin ? "a pinned thumbprint (vddk_thumbprint)" : "vcenter_cacert",
+             qemu ? " (it trusts only the system CA store)" : "",
+             qemu ? "add vCenter's CA to the system store (update-ca-certificates) and drop "
+             "vcenter_cacert/vddk_thumbprint, or use disk_source: https (ferry verifies it "
+             "itself)" : "give vcenter_cacert (the CA of vCenter's certificate), or use "
+             "ferry migrate (which reads it itself, pin included)");
+  return -1;
+}
+
 /* Start the VM's export lease and take the disk's URL from it, after
  * checking the lease's certificate thumbprint: qemu can't pin one, so the
  * server it will talk to must be the one ferry verified. */
@@ -129,10 +164,10 @@ export_plan (struct vsphere *vs, const json_t *vm, const json_t *disk,
       return FERRY_EXIT_SOURCE;
     }
   }
-  else
-    log_warn ("%s: the export lease's disk is served by another host than vCenter (%s); "
-              "qemu can't verify its certificate (thumbprint %s)", r->what, url,
-              tp ? tp : "not given");
+  else if (r->insecure)
+    log_warn ("%s: the export lease's disk is served by another host than vCenter (%s), "
+              "read unverified (thumbprint %s)", r->what, url, tp ? tp : "not given");
+  /* else: qemu verifies that host against the system store. */
   r->url = keepc (plan, url);
   r->cookie = keepc (plan, vs_cookie (vs));
   return 0;
@@ -200,11 +235,13 @@ disk_source_plan (struct vsphere *vs, const struct config *cfg, const json_t *vm
     }
     r->cookie = keepc (plan, vs_cookie (vs));
     r->cacert = config_get_string (cfg, "vcenter_cacert");
-    r->insecure = config_get_bool (cfg, "vmware_insecure")
-      || config_get_string (cfg, "vddk_thumbprint") != NULL;
-    if (r->insecure && config_get_string (cfg, "vddk_thumbprint"))
-      log_debug ("%s: datastore HTTPS through nbdkit can't pin a thumbprint; ferry pinned "
-                 "it on its own connection", r->what);
+    /* ferry migrate reads this URL itself, verified as its vCenter
+     * connection (src/copy/https-ops.c).  These settings are for a child
+     * serving it (ferry disk-server: nbdkit's curl plugin), checked when
+     * one is started (disk_source_argv). */
+    r->insecure = config_get_bool (cfg, "vmware_insecure");
+    r->pinned = config_get_string (cfg, "vddk_thumbprint") != NULL;
+    r->allow_unverified = config_get_bool (cfg, "allow_unverified_data_path");
   }
   else if (strcmp (kind, "local") == 0) {
     r->kind = DISK_SOURCE_LOCAL;
@@ -222,6 +259,11 @@ disk_source_plan (struct vsphere *vs, const struct config *cfg, const json_t *vm
     if (snapshot_moref)
       log_warn ("%s: the export source reads the powered-off VM's current disks, not "
                 "snapshot %s", r->what, snapshot_moref);
+    r->cacert = config_get_string (cfg, "vcenter_cacert");
+    if (data_path_tls (cfg, r, "qemu's curl driver (export lease)") == -1) {
+      disk_source_plan_free (plan);
+      return FERRY_EXIT_USAGE;
+    }
     e = export_plan (vs, vm, disk, plan);
     if (e) {
       disk_source_plan_free (plan);

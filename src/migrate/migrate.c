@@ -434,6 +434,8 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
   struct copy_range *ranges = NULL;
   struct disk_source_plan plan;
   struct disk_source src;
+  struct http_tls https_tls;
+  CLEANUP_FREE char *https_cookie = NULL;
   CLEANUP_FREE char *dst_identity = NULL;   /* declared here: `goto copied` jumps over the copy */
   struct copy_options co;
   struct copy_stats cs = { 0 };
@@ -528,7 +530,15 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
     disk_source_plan_free (&plan);
     return FERRY_EXIT_INTERRUPTED;
   }
-  r = disk_source_start (&plan.req, &src);
+  /* Datastore HTTPS is read by ferry itself, verified as its vCenter
+   * connection is (CA, system store or pinned thumbprint); the other
+   * sources are served over NBD by nbdkit or qemu-nbd. */
+  memset (&src, 0, sizeof src);
+  src.pid = -1;
+  https_tls = (struct http_tls) { .insecure = config_get_bool (c->cfg, "vmware_insecure"),
+                                  .cacert = config_get_string (c->cfg, "vcenter_cacert"),
+                                  .thumbprint = config_get_string (c->cfg, "vddk_thumbprint") };
+  r = plan.req.kind == DISK_SOURCE_HTTPS ? 0 : disk_source_start (&plan.req, &src);
   if (r) {
     slots_release (c->sh->slots, c->esxi_host);
     pthread_mutex_lock (&c->lock);
@@ -538,7 +548,14 @@ copy_disk (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *d
   }
   pc.plan = plan.lease ? &plan : NULL;
   copy_options_init (&co);
-  co.src = src.uri;
+  if (plan.req.kind == DISK_SOURCE_HTTPS) {
+    https_cookie = xasprintf ("vmware_soap_session=%s", plan.req.cookie ? plan.req.cookie : "");
+    co.src = plan.req.url;
+    co.src_tls = &https_tls;
+    co.src_cookie = https_cookie;
+  }
+  else
+    co.src = src.uri;
   co.dst = device;
   if (areas) {
     co.ranges = ranges;
