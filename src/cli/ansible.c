@@ -621,6 +621,9 @@ ansible_module_main (const char *name, const char *args_path)
   }
   if (m.debug)
     log_set_level (LOG_LEVEL_DEBUG);
+  /* As cli_load_config: the HTTP limits for every handle made from now on. */
+  http_set_limits (config_get_int (m.cfg, "http_max_body_mib"),
+                   config_get_int (m.cfg, "http_timeout"));
   http_global_init ();
   r = mod->run (&m);
   http_global_cleanup ();

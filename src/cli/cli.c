@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "common/error.h"
+#include "common/http.h"
 #include "common/log.h"
 #include "common/vector.h"
 
@@ -74,6 +75,9 @@ cli_load_config (struct cli *cli)
   }
   if (config_get_bool (cli->cfg, "debug") && !cli->quiet)
     log_set_level (LOG_LEVEL_DEBUG);
+  /* Every HTTP handle made from now on (vCenter, OpenStack) gets them. */
+  http_set_limits (config_get_int (cli->cfg, "http_max_body_mib"),
+                   config_get_int (cli->cfg, "http_timeout"));
   return 0;
 }
 

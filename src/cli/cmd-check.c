@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "migrate/checks.h"
+#include "config/validate.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -27,6 +28,7 @@ cmd_check (struct cli *cli, int argc, char **argv)
   CLEANUP_JSON json_t *vms = json_array ();
   bool warm;
   int c, r, fails = 0, warns = 0, parallel = 0;
+  long long n;
   size_t i;
   json_t *row;
 
@@ -40,12 +42,12 @@ cmd_check (struct cli *cli, int argc, char **argv)
     case 'f': format = optarg; break;
     case 'w': warm = true; break;
     case 'P':
-      parallel = atoi (optarg);
-      if (parallel < 1 || parallel > 1000) {
+      if (parse_int_range (optarg, 1, 1000, &n) == -1) {
         fprintf (stderr, "ferry check: --parallel needs a number from 1 to 1000, not '%s'\n",
                  optarg);
         return FERRY_EXIT_USAGE;
       }
+      parallel = (int) n;
       break;
     default: return cli_bad_option (cli, argv);
     }

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "migrate/conversion-host.h"
 #include "config/clouds.h"
+#include "config/validate.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -117,13 +118,13 @@ cmd_conversion_host (struct cli *cli, int argc, char **argv)
     switch (c) {
     case 'n': o.name = optarg; break;
     case 'p': {
-      char *end;
-      o.parallel = strtol (optarg, &end, 10);
-      if (*end || o.parallel < 1 || o.parallel > 1000) {
+      long long v;
+      if (parse_int_range (optarg, 1, 1000, &v) == -1) {
         fprintf (stderr, "ferry conversion-host: --parallel needs a number from 1 to 1000, "
                  "not '%s'\n", optarg);
         return FERRY_EXIT_USAGE;
       }
+      o.parallel = v;
       break;
     }
     case 'S': o.wait_ssh = 0; break;

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "copy/copy.h"
 #include "common/signals.h"
+#include "config/validate.h"
 
 enum {
   OPT_CONNECTIONS = 0x200, OPT_REQUESTS, OPT_REQUEST_SIZE, OPT_EXTENTS, OPT_CHECKPOINT,
@@ -40,51 +41,37 @@ progress_cb (void *opaque, const struct copy_progress *p)
     copy_progress_print_bar (p, ctx->tty);
 }
 
-/* A count: decimal, within [min, max]. */
+/* A count: decimal digits only, within [min, max]. */
 static int
 parse_count (const char *opt, const char *s, unsigned long min, unsigned long max,
              unsigned long *out)
 {
-  char *end;
-  unsigned long v;
+  long long v;
 
-  errno = 0;
-  v = strtoul (s, &end, 10);
-  if (errno || end == s || *end || *s == '-' || v < min || v > max) {
+  if (parse_int_range (s, (long long) min, (long long) max, &v) == -1) {
     fprintf (stderr, "ferry copy: %s must be a number from %lu to %lu, not '%s'\n",
              opt, min, max, s);
     return -1;
   }
-  *out = v;
+  *out = (unsigned long) v;
   return 0;
 }
 
-/* A size: bytes, or with a K/M suffix (powers of 1024). */
+/* A size: bytes, or with a K/M suffix (powers of 1024; "KiB", "MB" too),
+ * overflow-checked: 17592186044417M is not 1M. */
 static int
 parse_size (const char *opt, const char *s, size_t *out)
 {
-  char *end;
   unsigned long long v;
 
-  errno = 0;
-  v = strtoull (s, &end, 10);
-  if (errno || end == s || *s == '-')
-    goto bad;
-  if (*end == 'k' || *end == 'K') { v *= 1024; end++; }
-  else if (*end == 'm' || *end == 'M') { v *= 1024 * 1024; end++; }
-  if (*end == 'i' && end[-1] != 'i' && end > s && (end[-1] == 'K' || end[-1] == 'M' ||
-                                                   end[-1] == 'k' || end[-1] == 'm'))
-    end++;
-  if ((*end == 'B' || *end == 'b') && end > s)
-    end++;
-  if (*end || v < COPY_MIN_REQUEST_SIZE || v > COPY_MAX_REQUEST_SIZE || v % 4096)
-    goto bad;
+  if (parse_size_range (s, COPY_MIN_REQUEST_SIZE, COPY_MAX_REQUEST_SIZE, &v) == -1
+      || v % 4096) {
+    fprintf (stderr, "ferry copy: %s must be a multiple of 4096 from 4K to 32M "
+             "(e.g. 256K, 1M), not '%s'\n", opt, s);
+    return -1;
+  }
   *out = (size_t) v;
   return 0;
- bad:
-  fprintf (stderr, "ferry copy: %s must be a multiple of 4096 from 4K to 32M "
-           "(e.g. 256K, 1M), not '%s'\n", opt, s);
-  return -1;
 }
 
 int

@@ -25,6 +25,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "config/validate.h"
 
 int
 cmd_disk_server (struct cli *cli, int argc, char **argv)
@@ -53,6 +54,8 @@ cmd_disk_server (struct cli *cli, int argc, char **argv)
   json_t *d;
   size_t i;
   int c, r, missing;
+  long long disk_index = -1;
+  bool disk_index_ok;
 
   opterr = 0;
   while ((c = getopt_long (argc, argv, "+" CLI_COMMON_SHORT, opts, NULL)) != -1) {
@@ -95,11 +98,12 @@ cmd_disk_server (struct cli *cli, int argc, char **argv)
     vs_disconnect (vs);
     return FERRY_EXIT_FAILED;
   }
+  /* --disk INDEX: digits only (0-based); anything else is a disk key. */
+  disk_index_ok = parse_int_range (diskarg, 0, 999, &disk_index) == 0;
   json_array_foreach (json_object_get (vm, "disks"), i, d) {
     char key[32];
     snprintf (key, sizeof key, "%lld", (long long) json_integer_value (json_object_get (d, "key")));
-    if (strcmp (key, diskarg) == 0 || (strlen (diskarg) < 4 && (size_t) atoi (diskarg) == i
-                                       && diskarg[0] >= '0' && diskarg[0] <= '9'))
+    if (strcmp (key, diskarg) == 0 || (disk_index_ok && (size_t) disk_index == i))
       disk = d;
   }
   if (disk == NULL) {

@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <time.h>
 #include <errno.h>
+#include <limits.h>
 
 #include "cli/cli.h"
 #include "migrate/migrate.h"
@@ -18,6 +19,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/signals.h"
+#include "config/validate.h"
 
 static atomic_bool cancel_flag;
 
@@ -25,25 +27,6 @@ static void
 catch_signals (void)
 {
   signals_catch (&cancel_flag);
-}
-
-static long long
-parse_size (const char *s)
-{
-  char *end;
-  long long v;
-  errno = 0;
-  v = strtoll (s, &end, 10);
-  if (errno || v < 0)
-    return -1;
-  switch (*end) {
-  case 'k': case 'K': v <<= 10; end++; break;
-  case 'm': case 'M': v <<= 20; end++; break;
-  case 'g': case 'G': v <<= 30; end++; break;
-  }
-  if (*end == 'i') end++;
-  if (*end == 'B') end++;
-  return *end ? -1 : v;
 }
 
 int
@@ -88,12 +71,18 @@ cli_parse_selection (struct cli *cli, int argc, char **argv, struct selection *s
       if (!sel->enable_cbt) return cli_bad_option (cli, argv);
       *sel->enable_cbt = true;
       break;
-    case 'E':
-      if (!sel->every || (*sel->every = atol (optarg)) <= 0) {
-        fprintf (stderr, "ferry %s: --every needs a number of seconds\n", cli->cmd->name);
+    case 'E': {
+      long long v;
+      if (!sel->every)
+        return cli_bad_option (cli, argv);
+      if (parse_int_range (optarg, 1, 604800, &v) == -1) {
+        fprintf (stderr, "ferry %s: --every needs a number of seconds from 1 to 604800, "
+                 "not '%s'\n", cli->cmd->name, optarg);
         return FERRY_EXIT_USAGE;
       }
+      *sel->every = (long) v;
       break;
+    }
     case 'A':
       if (!sel->args_file) return cli_bad_option (cli, argv);
       args_file = optarg;
@@ -102,22 +91,28 @@ cli_parse_selection (struct cli *cli, int argc, char **argv, struct selection *s
       if (!sel->no_conversion_host) return cli_bad_option (cli, argv);
       *sel->no_conversion_host = true;
       break;
-    case 'u':
-      if (!sel->until_delta || (*sel->until_delta = parse_size (optarg)) < 0) {
-        fprintf (stderr, "ferry %s: --until-delta needs a size in bytes (K, M, G suffixes)\n",
-                 cli->cmd->name);
+    case 'u': {
+      unsigned long long v;
+      if (!sel->until_delta)
+        return cli_bad_option (cli, argv);
+      if (parse_size_range (optarg, 0, LLONG_MAX, &v) == -1) {
+        fprintf (stderr, "ferry %s: --until-delta needs a size in bytes from 0 to %lld "
+                 "(K, M, G, T suffixes: powers of 1024), not '%s'\n", cli->cmd->name,
+                 LLONG_MAX, optarg);
         return FERRY_EXIT_USAGE;
       }
+      *sel->until_delta = (long long) v;
       break;
+    }
     case 1000: case 1001: case 1002: {
       int *p = c == 1000 ? sel->parallel : c == 1001 ? sel->max_disks : sel->max_disks_per_host;
-      char *end;
-      long v = strtol (optarg, &end, 10);
+      long long v;
       if (p == NULL)
         return cli_bad_option (cli, argv);
-      if (*optarg == '\0' || *end || v < 1 || v > 1000) {
+      if (parse_int_range (optarg, 1, 1000, &v) == -1) {
         fprintf (stderr, "ferry %s: %s needs a number from 1 to 1000, not '%s'\n",
-                 cli->cmd->name, argv[optind - 1], optarg);
+                 cli->cmd->name, c == 1000 ? "--parallel" : c == 1001 ? "--max-disks"
+                 : "--max-disks-per-host", optarg);
         return FERRY_EXIT_USAGE;
       }
       *p = (int) v;

@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 
 #include "common/http.h"
+#include "common/cleanup.h"
 #include "common/log.h"
 #include "common/redact.h"
 #include "common/util.h"
@@ -28,7 +29,13 @@ struct http {
   int max_attempts;
   long first_delay_ms;
   long connect_s, stall_s;
+  size_t max_body;            /* bytes, 0: no cap */
+  long timeout_s;             /* one call, 0: none */
 };
+
+/* The limits handles get when made (http_set_limits). */
+static size_t default_max_body = (size_t) HTTP_DEFAULT_MAX_BODY_MIB << 20;
+static long default_timeout_s = HTTP_DEFAULT_TIMEOUT_S;
 
 void
 http_global_init (void)
@@ -59,6 +66,8 @@ http_new (const char *service)
   h->first_delay_ms = 500;
   h->connect_s = 30;
   h->stall_s = 300;
+  h->max_body = default_max_body;
+  h->timeout_s = default_timeout_s;
   /* The cookie engine (the vSphere session lives in a cookie) is turned on
    * by each request, after its curl_easy_reset.  Not here: the reset
    * before the first request would lose (leak) the pending file list. */
@@ -145,6 +154,17 @@ http_set_timeouts (struct http *h, long connect_s, long stall_s)
   h->stall_s = stall_s;
 }
 
+void
+http_set_limits (long long max_body_mib, long long timeout_s)
+{
+  if (max_body_mib > 1 << 20)           /* 1 TiB: no cap in practice, no overflow */
+    max_body_mib = 1 << 20;
+  if (timeout_s > 1 << 20)              /* 12 days: in a long as milliseconds */
+    timeout_s = 1 << 20;
+  default_max_body = max_body_mib > 0 ? (size_t) max_body_mib << 20 : 0;
+  default_timeout_s = timeout_s > 0 ? (long) timeout_s : 0;
+}
+
 const char *
 http_peer_thumbprint (const struct http *h)
 {
@@ -185,11 +205,24 @@ ssl_ctx_cb (CURL *curl, void *sslctx, void *arg)
   return CURLE_OK;
 }
 
-struct sink { char *p; size_t len, cap; bool oom; };
+struct sink {
+  char *p;
+  size_t len, cap;
+  size_t max;                 /* http_max_body_mib in bytes, 0: no cap */
+  size_t *received;           /* bytes of this attempt, headers and body */
+  bool oom, too_big;
+};
 
 static size_t
 sink_add (struct sink *s, const char *data, size_t n)
 {
+  *s->received += n;
+  /* Stop reading (the transfer fails with CURLE_WRITE_ERROR) rather than
+   * hold whatever a broken or hostile server sends. */
+  if (s->max && n > s->max - s->len) {
+    s->too_big = true;
+    return 0;
+  }
   if (s->len + n + 1 > s->cap) {
     size_t cap = s->cap ? s->cap : 4096;
     char *np;
@@ -338,6 +371,45 @@ advice (CURLcode c)
 }
 
 
+static long long
+mono_ms (void)
+{
+  struct timespec ts;
+
+  clock_gettime (CLOCK_MONOTONIC, &ts);
+  return (long long) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Below this many bytes per second for the stall time, a transfer is cut
+ * (curl counts both directions: an upload in progress is not "slow"). */
+#define LOW_SPEED_BPS 1024L
+
+/* Why an attempt got no (complete) answer, for the messages: the limits'
+ * own words and the key to raise, else libcurl's. */
+static char *
+failure_text (const struct http *h, CURLcode c, const char *errbuf, size_t received,
+              long long elapsed_ms, long long attempt_ms)
+{
+  bool deadline = attempt_ms > 0 && elapsed_ms + 250 >= attempt_ms;
+
+  if (c == CURLE_FILESIZE_EXCEEDED)
+    return xasprintf ("answer larger than %zu MiB: stopped reading it; raise "
+                      "http_max_body_mib if the server is right to send that much",
+                      h->max_body >> 20);
+  if (c == CURLE_OPERATION_TIMEDOUT && deadline && received == 0)
+    return xasprintf ("no answer within %lld s; raise http_timeout if the server is only "
+                      "slow, else check it and the network path", (elapsed_ms + 500) / 1000);
+  if (c == CURLE_OPERATION_TIMEDOUT && deadline)
+    return xasprintf ("answer not complete within %lld s (%zu bytes came); raise "
+                      "http_timeout if the server is only slow, else check it",
+                      (elapsed_ms + 500) / 1000, received);
+  /* The low-speed limit (the connect timeout says "Connection timed out"). */
+  if (c == CURLE_OPERATION_TIMEDOUT && elapsed_ms + 250 >= h->stall_s * 1000LL)
+    return xasprintf ("answer slower than %ld bytes/s for %ld s (%zu bytes came); check "
+                      "the server and the network path", LOW_SPEED_BPS, h->stall_s, received);
+  return xasprintf ("%s; %s", errbuf[0] ? errbuf : curl_easy_strerror (c), advice (c));
+}
+
 int
 http_request (struct http *h, const struct http_request *req, struct http_response *resp)
 {
@@ -348,6 +420,11 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
   /* A body read from a pipe can't be sent twice. */
   bool resendable = !(req->upload && req->upload->size < 0);
   struct upload_state ust = { .up = req->upload };
+  /* One call has http_timeout, the whole series of attempts twice that;
+   * an upload (Glance image data) lasts as long as its data: only the
+   * low-speed limit cuts it. */
+  long long timeout_ms = req->upload ? 0 : (long long) h->timeout_s * 1000;
+  long long start = mono_ms (), series_end = start + 2 * timeout_ms;
   int r = -1;
 
   memset (resp, 0, sizeof *resp);
@@ -360,11 +437,18 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
     hdrs = curl_slist_append (hdrs, "Expect:");    /* no 100-continue round trip */
 
   for (int attempt = 1; attempt <= h->max_attempts; attempt++) {
-    struct sink body = { 0 }, head = { 0 };
+    size_t received = 0;
+    struct sink body = { .max = h->max_body, .received = &received };
+    struct sink head = { .max = h->max_body, .received = &received };
     CURLcode c;
     long status = 0;
     CURL *cu = h->curl;
+    long long attempt_ms = timeout_ms, t0 = mono_ms ();
+    bool may_retry;
+    CLEANUP_FREE char *why = NULL;
 
+    if (timeout_ms && series_end - t0 < attempt_ms)
+      attempt_ms = series_end - t0 > 1 ? series_end - t0 : 1;
     curl_easy_reset (cu);
     /* Keep the cookie engine on (the jar outlives the reset).  Not with
      * CURLOPT_COOKIEFILE "": libcurl 7.88 keeps that file list in the
@@ -395,10 +479,16 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
     curl_easy_setopt (cu, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt (cu, CURLOPT_HEADERFUNCTION, header_cb);
     curl_easy_setopt (cu, CURLOPT_HEADERDATA, &head);
+    /* An announced Content-Length over the cap fails before any of it is
+     * read (not a HEAD's: no body comes); the write callbacks cut the
+     * others. */
+    if (h->max_body && strcmp (req->method, "HEAD") != 0)
+      curl_easy_setopt (cu, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) h->max_body);
     curl_easy_setopt (cu, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt (cu, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt (cu, CURLOPT_CONNECTTIMEOUT, h->connect_s);
-    curl_easy_setopt (cu, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    curl_easy_setopt (cu, CURLOPT_TIMEOUT_MS, (long) attempt_ms);
+    curl_easy_setopt (cu, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_BPS);
     curl_easy_setopt (cu, CURLOPT_LOW_SPEED_TIME, h->stall_s);
     curl_easy_setopt (cu, CURLOPT_PROTOCOLS_STR, "https,http");
     curl_easy_setopt (cu, CURLOPT_USERAGENT, "ferry/" FERRY_VERSION);
@@ -424,6 +514,9 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
     c = curl_easy_perform (cu);
     if (c == CURLE_OK)
       curl_easy_getinfo (cu, CURLINFO_RESPONSE_CODE, &status);
+    /* Another try only if it can start before the series' deadline. */
+    may_retry = attempt < h->max_attempts
+      && (timeout_ms == 0 || mono_ms () + delay < series_end);
 
     if (body.oom || head.oom) {
       free (body.p);
@@ -435,7 +528,7 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
       bool retry_status = resendable
         && (status == 502 || status == 503 || status == 504
             || (req->idempotent && status >= 500 && !(status == 500 && req->error_is_answer)));
-      if (retry_status && attempt < h->max_attempts) {
+      if (retry_status && may_retry) {
         log_warn ("%s: %s answered HTTP %ld; retrying in %ld ms (attempt %d of %d)",
                   what, h->service, status, delay, attempt + 1, h->max_attempts);
         free (body.p);
@@ -464,18 +557,19 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
                  strerror (ust.err));
       break;
     }
-    if (resendable && transient (c, req->idempotent) && attempt < h->max_attempts) {
+    why = failure_text (h, body.too_big || head.too_big ? CURLE_FILESIZE_EXCEEDED : c,
+                        errbuf, received, mono_ms () - t0, attempt_ms);
+    if (resendable && transient (c, req->idempotent) && may_retry) {
       log_warn ("%s: %s: %s; retrying in %ld ms (attempt %d of %d)", what, req->url,
-                errbuf[0] ? errbuf : curl_easy_strerror (c), delay, attempt + 1,
-                h->max_attempts);
+                why ? why : curl_easy_strerror (c), delay, attempt + 1, h->max_attempts);
       sleep_ms (delay);
       delay = delay * 2 > 10000 ? 10000 : delay * 2;
       continue;
     }
     log_msg (req->quiet ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR,
-             "%s: %s: %s (after %d attempt%s); %s", what, req->url,
-               errbuf[0] ? errbuf : curl_easy_strerror (c), attempt,
-               attempt == 1 ? "" : "s", advice (c));
+             "%s: %s: %s (after %d attempt%s, %lld s)", what, req->url,
+             why ? why : curl_easy_strerror (c), attempt, attempt == 1 ? "" : "s",
+             (mono_ms () - start + 500) / 1000);
     break;
   }
   curl_slist_free_all (hdrs);

@@ -9,8 +9,12 @@
  *   handshake, before any request -- and so any password -- is sent.
  * - Retries with exponential backoff on connection errors, and on 5xx
  *   answers for requests marked idempotent (502/503/504 for all).
- * - Timeouts: connect, and a low-speed limit instead of a total time, so
- *   long transfers live while slow dead ones die.
+ * - Limits, so that a broken or hostile server can't hold ferry or its
+ *   memory: an answer larger than http_max_body_mib is not read; a call
+ *   (each attempt) gets http_timeout seconds, its retries together twice
+ *   that; a transfer slower than 1 KiB/s for the stall time is cut.  An
+ *   upload (Glance image data) has no overall deadline, only the stall
+ *   time.  Connect timeout apart.
  * - Debug output (log level debug) shows requests and answers with
  *   cookies, tokens and passwords masked by redact.h. */
 #ifndef FERRY_HTTP_H
@@ -66,9 +70,21 @@ int http_set_tls (struct http *h, const struct http_tls *tls);
 void http_set_retries (struct http *h, int max_attempts, long first_delay_ms);
 void http_set_timeouts (struct http *h, long connect_s, long stall_s);
 
+/* The limits of the handles made from now on, from the configuration
+ * (http_max_body_mib, http_timeout); 0 or less: no limit.  Set once at
+ * start, before any thread.  The defaults: 256 MiB, the largest a vSphere
+ * RetrievePropertiesEx page of 1000 VMs (ferry's maxObjects) can grow to
+ * with its hardware, guest networks and snapshot trees, also above the
+ * data path's largest range read (32 MiB); 300 s, what ferry used to wait
+ * on a silent connection. */
+#define HTTP_DEFAULT_MAX_BODY_MIB 256
+#define HTTP_DEFAULT_TIMEOUT_S 300
+void http_set_limits (long long max_body_mib, long long timeout_s);
+
 /* Perform a request.  Returns 0 when an HTTP answer arrived (any status:
- * check resp->status), -1 when none did after the retries; then an error
- * naming req->what, the URL and the cause (and what to do) was logged.
+ * check resp->status), -1 when none did after the retries (or it was
+ * over a limit); then an error naming req->what, the URL and the cause
+ * (and what to do, the key to raise for a limit) was logged.
  * resp must be zero-initialised or freed before reuse. */
 int http_request (struct http *h, const struct http_request *req, struct http_response *resp);
 void http_response_free (struct http_response *resp);

@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "config/yaml.h"
 #include "config/clouds.h"
+#include "config/validate.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/redact.h"
@@ -243,6 +244,16 @@ set_one (struct config *cfg, const char *key, json_t *value, const char *origin)
                type_word (k->type), json_type_word (value), shown ? shown : "");
     cfg->errors++;
     return -1;
+  }
+  /* The type fits: is the value one the key allows (validate.c)? */
+  {
+    CLEANUP_FREE char *bad = config_check_value (k->name, key, v);
+    if (bad) {
+      log_error ("%s: %s", origin, bad);
+      json_decref (v);
+      cfg->errors++;
+      return -1;
+    }
   }
   json_object_set_new (cfg->vars, k->name, v);
   json_object_set_new (cfg->origin, k->name, json_string (origin));

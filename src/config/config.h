@@ -47,7 +47,10 @@ struct config *config_new (void);
 void config_free (struct config *cfg);
 
 /* One `-e` argument: "@FILE", "key=value" or an inline JSON/YAML mapping.
- * Errors and warnings are logged; returns -1 on error. */
+ * Errors and warnings are logged; returns -1 on error.  Errors are a
+ * malformed file, a value of the wrong type, or a value the key does not
+ * allow (a range, a set of words, a host name: config_check_value in
+ * validate.h), each naming the file (or -e) and the key. */
 int config_add_arg (struct config *cfg, const char *arg);
 int config_add_file (struct config *cfg, const char *path);
 /* The reference kit's args.json (its Go migrate module's arguments: user,

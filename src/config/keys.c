@@ -150,6 +150,11 @@ const struct cfg_key config_keys[] = {
   { "use_conversion_host", CFG_BOOL, false, { 0 }, "true",
     "false: copy to local images uploaded to Glance" },
   { "verify", CFG_BOOL, false, { 0 }, "false", "verify copied data by checksum" },
+  /* As HTTP_DEFAULT_MAX_BODY_MIB and HTTP_DEFAULT_TIMEOUT_S (common/http.h). */
+  { "http_max_body_mib", CFG_INT, false, { 0 }, "256",
+    "largest answer read from vCenter or OpenStack, MiB (0: no limit)" },
+  { "http_timeout", CFG_INT, false, { 0 }, "300",
+    "seconds one vCenter or OpenStack call may take, its retries twice that (0: no limit)" },
 
   /* ferry conversion-host deploy (docs/conversion-host.md). */
   { "conversion_host_name", CFG_STRING, false, { 0 }, "default",

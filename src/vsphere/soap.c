@@ -66,6 +66,7 @@ call_once (struct vsphere *vs, const char *method, const char *this_type,
   CLEANUP_FREE char *body = NULL;
   CLEANUP_FREE char *action = xasprintf ("SOAPAction: %s", vs->soap_action);
   CLEANUP_FREE char *what = xasprintf ("%s %s", vs->host, method);
+  CLEANUP_FREE char *why = NULL;
   const char *headers[] = { "Content-Type: text/xml; charset=utf-8", action, NULL };
   struct http_request req = { 0 };
   struct http_response resp = { 0 };
@@ -103,11 +104,10 @@ call_once (struct vsphere *vs, const char *method, const char *this_type,
   if (http_request (vs->http, &req, &resp) == -1)
     return -1;
 
-  r = vs_parse_answer (resp.body, resp.len, &doc, fault);
+  r = vs_parse_answer_why (resp.body, resp.len, &doc, fault, &why);
   if (r == -1)
     log_error ("%s: %s answered HTTP %ld with %s; is this a vSphere /sdk endpoint?",
-               what, vs->url, resp.status,
-               resp.len ? "something that is not a SOAP envelope" : "an empty body");
+               what, vs->url, resp.status, why ? why : "an answer ferry can't read");
   http_response_free (&resp);
   *answer = doc;
   return r;

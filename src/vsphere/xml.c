@@ -1,19 +1,117 @@
 /* ferry: SOAP/XML helpers, see xml.h. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libxml/parser.h>
 
 #include "vsphere/xml.h"
+#include "common/cleanup.h"
 #include "common/util.h"
+
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_ (x)
+
+/* The limits of xml.h, checked by libxml2's SAX2 callbacks as the tree is
+ * built, so that it never grows past them. */
+struct guard {
+  startElementNsSAX2Func start;         /* libxml2's own, which builds the tree */
+  unsigned long elements;
+  const char *why;                      /* the limit hit, or NULL */
+};
+
+static void
+guard_start (void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+             int nb_namespaces, const xmlChar **namespaces, int nb_attributes,
+             int nb_defaulted, const xmlChar **attributes)
+{
+  xmlParserCtxtPtr ctxt = ctx;
+  struct guard *g = ctxt->_private;
+
+  /* nameNr: the open ancestors.  Checked before the element is made, and
+   * before libxml2's own limit (256, with advice about XML_PARSE_HUGE). */
+  if (ctxt->nameNr >= VS_XML_MAX_DEPTH)
+    g->why = "XML nested deeper than " STRINGIFY (VS_XML_MAX_DEPTH) " levels";
+  else if (++g->elements > VS_XML_MAX_ELEMENTS)
+    g->why = "XML of more than " STRINGIFY (VS_XML_MAX_ELEMENTS) " elements";
+  if (g->why) {
+    xmlStopParser (ctxt);
+    return;
+  }
+  g->start (ctx, localname, prefix, uri, nb_namespaces, namespaces, nb_attributes,
+            nb_defaulted, attributes);
+}
+
+/* Called at <!DOCTYPE, before its entity declarations are read. */
+static void
+guard_dtd (void *ctx, const xmlChar *name, const xmlChar *external_id,
+           const xmlChar *system_id)
+{
+  xmlParserCtxtPtr ctxt = ctx;
+  struct guard *g = ctxt->_private;
+
+  (void) name;
+  (void) external_id;
+  (void) system_id;
+  g->why = "XML with a document type declaration (<!DOCTYPE>), which SOAP forbids";
+  xmlStopParser (ctxt);
+}
+
+/* Parse within the limits; NULL and *why (malloc'd) when the answer is not
+ * well-formed XML or is over a limit. */
+static xmlDocPtr
+parse_guarded (const char *data, size_t len, char **why)
+{
+  xmlParserCtxtPtr ctxt;
+  struct guard g = { 0 };
+  xmlDocPtr doc;
+
+  *why = NULL;
+  if (len == 0) {
+    *why = strdup ("an empty body");
+    return NULL;
+  }
+  if (len > (size_t) INT_MAX) {
+    *why = strdup ("XML too large for libxml2 (2 GiB or more)");
+    return NULL;
+  }
+  ctxt = xmlNewParserCtxt ();
+  if (ctxt == NULL)
+    return NULL;
+  ctxt->_private = &g;
+  g.start = ctxt->sax->startElementNs;
+  ctxt->sax->startElementNs = guard_start;
+  ctxt->sax->internalSubset = guard_dtd;
+  /* No XML_PARSE_HUGE: libxml2's own limits stay (entity amplification,
+   * text node size, depth); no XML_PARSE_NOENT or DTDLOAD: nothing is
+   * substituted or fetched. */
+  doc = xmlCtxtReadMemory (ctxt, data, (int) len, "soap.xml", NULL,
+                           XML_PARSE_NONET | XML_PARSE_NOBLANKS
+                           | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  if (g.why) {
+    xmlFreeDoc (doc);         /* what was built before the stop */
+    doc = NULL;
+    *why = strdup (g.why);
+  }
+  else if (doc == NULL) {
+    xmlErrorPtr e = xmlCtxtGetLastError (ctxt);
+    size_t l = e && e->message ? strlen (e->message) : 0;
+    while (l && (e->message[l-1] == '\n' || e->message[l-1] == ' '))
+      l--;
+    *why = e && e->message
+      ? xasprintf ("something that is not well-formed XML (line %d: %.*s)", e->line,
+                   (int) l, e->message)
+      : strdup ("something that is not well-formed XML");
+  }
+  xmlFreeParserCtxt (ctxt);
+  return doc;
+}
 
 xmlDocPtr
 vs_xml_parse (const char *data, size_t len)
 {
-  if (len > (size_t) 0x7fffffff)
-    return NULL;
-  return xmlReadMemory (data, (int) len, "soap.xml", NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_HUGE
-                        | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+  CLEANUP_FREE char *why = NULL;
+
+  return parse_guarded (data, len, &why);
 }
 
 static bool
@@ -88,8 +186,10 @@ has_child_elements (xmlNodePtr n)
   return false;
 }
 
-json_t *
-vs_xml_to_json (xmlNodePtr n)
+/* Children deeper than VS_XML_MAX_DEPTH below n become null rather than
+ * deepen the recursion (vs_parse_answer refuses such answers anyway). */
+static json_t *
+to_json (xmlNodePtr n, unsigned depth)
 {
   char *type = vs_xml_type (n);
   json_t *out;
@@ -98,7 +198,8 @@ vs_xml_to_json (xmlNodePtr n)
     out = json_array ();
     for (xmlNodePtr c = n->children; c; c = c->next)
       if (c->type == XML_ELEMENT_NODE)
-        json_array_append_new (out, vs_xml_to_json (c));
+        json_array_append_new (out, depth < VS_XML_MAX_DEPTH ? to_json (c, depth + 1)
+                               : json_null ());
   }
   else if (has_child_elements (n)) {
     out = json_object ();
@@ -110,7 +211,7 @@ vs_xml_to_json (xmlNodePtr n)
       if (c->type != XML_ELEMENT_NODE)
         continue;
       k = (const char *) c->name;
-      v = vs_xml_to_json (c);
+      v = depth < VS_XML_MAX_DEPTH ? to_json (c, depth + 1) : json_null ();
       prev = json_object_get (out, k);
       if (prev == NULL)
         json_object_set_new (out, k, v);
@@ -164,6 +265,12 @@ vs_xml_to_json (xmlNodePtr n)
   }
   free (type);
   return out;
+}
+
+json_t *
+vs_xml_to_json (xmlNodePtr n)
+{
+  return to_json (n, 1);
 }
 
 char *
@@ -264,13 +371,24 @@ vs_array (const json_t *obj, const char *path)
 int
 vs_parse_answer (const char *data, size_t len, xmlDocPtr *answer, struct vs_fault *fault)
 {
-  xmlDocPtr doc = vs_xml_parse (data, len);
+  CLEANUP_FREE char *why = NULL;
+
+  return vs_parse_answer_why (data, len, answer, fault, &why);
+}
+
+int
+vs_parse_answer_why (const char *data, size_t len, xmlDocPtr *answer,
+                     struct vs_fault *fault, char **why)
+{
+  xmlDocPtr doc = parse_guarded (data, len, why);
   xmlNodePtr b;
 
   *answer = NULL;
-  if (doc == NULL || (b = vs_xml_body (doc)) == NULL) {
-    if (doc)
-      xmlFreeDoc (doc);
+  if (doc == NULL)
+    return -1;
+  if ((b = vs_xml_body (doc)) == NULL) {
+    xmlFreeDoc (doc);
+    *why = strdup ("XML that is not a SOAP envelope");
     return -1;
   }
   if (xmlStrcmp (b->name, (const xmlChar *) "Fault") == 0) {

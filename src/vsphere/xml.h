@@ -20,7 +20,19 @@
 #define XSI_NS "http://www.w3.org/2001/XMLSchema-instance"
 #define SOAPENV_NS "http://schemas.xmlsoap.org/soap/envelope/"
 
-/* Parse a SOAP answer; NULL if it is not well-formed XML. */
+/* What an answer may be, checked while it is parsed, so that a broken or
+ * hostile server can't exhaust memory or the stack: no DTD (SOAP forbids
+ * them: no entities to expand), at most this deep (vSphere's own nest
+ * below 50, with 32-deep snapshot trees and disk backing chains), at most
+ * this many elements (vSphere's XML takes ~40 bytes an element: a 256 MiB
+ * answer, http_max_body_mib's default, has 6.7 million).  libxml2's own
+ * limits stay on (no XML_PARSE_HUGE): entity amplification, 10 MB text
+ * nodes. */
+#define VS_XML_MAX_DEPTH 256
+#define VS_XML_MAX_ELEMENTS 8000000
+
+/* Parse a SOAP answer; NULL if it is not well-formed XML or is over a
+ * limit. */
 xmlDocPtr vs_xml_parse (const char *data, size_t len);
 /* The first child element of the SOAP Body, or NULL. */
 xmlNodePtr vs_xml_body (xmlDocPtr doc);
@@ -33,7 +45,9 @@ char *vs_xml_text (xmlNodePtr n);
 /* xsi:type local part (after any prefix), malloc'd, or NULL. */
 char *vs_xml_type (xmlNodePtr n);
 
-/* Convert an element to json_t as described above. */
+/* Convert an element to json_t as described above; elements deeper than
+ * VS_XML_MAX_DEPTH below it (only in a tree not made by vs_parse_answer)
+ * become null. */
 json_t *vs_xml_to_json (xmlNodePtr n);
 
 /* Parse a SOAP answer: 0 and *answer (free with xmlFreeDoc); 1 for a SOAP
@@ -44,6 +58,10 @@ struct vs_fault {
   char *message;              /* faultstring */
 };
 int vs_parse_answer (const char *data, size_t len, xmlDocPtr *answer, struct vs_fault *fault);
+/* The same; on -1, *why (malloc'd) completes "answered HTTP N with ...":
+ * "an empty body", "XML nested deeper than 256 levels", ... */
+int vs_parse_answer_why (const char *data, size_t len, xmlDocPtr *answer,
+                         struct vs_fault *fault, char **why);
 
 /* Append the objects of a RetrieveResult (returnval) to out as
  * {"obj", "props", "missing"}; return its paging token (malloc'd) or NULL. */

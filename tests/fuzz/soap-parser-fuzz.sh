@@ -8,6 +8,7 @@ command -v clang >/dev/null || fail "clang not installed: run scripts/install-de
 clang -g -O1 -fsanitize=fuzzer,address,undefined -DFUZZING_ENGINE -D_GNU_SOURCE -std=c17 \
     -I"$S/src" $(pkg-config --cflags libxml-2.0 jansson) \
     "$S/tests/fuzz/fuzz-soap.c" "$S/src/vsphere/xml.c" "$S/src/common/util.c" \
+    "$S/src/common/cleanup.c" \
     $(pkg-config --libs libxml-2.0 jansson) -o "$TMP/fuzz-soap" ||
     fail "cannot build the fuzzer"
 mkdir "$TMP/corpus"
