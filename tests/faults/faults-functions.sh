@@ -17,6 +17,12 @@ fault_delay () {
         'BEGIN { srand(s * 1000 + n); printf "%.3f\n", (lo + rand() * (hi - lo)) / 1000 }'
 }
 
+# fault_int N MAX: the N-th integer of the seed's sequence, 0 <= i < MAX.
+fault_int () {
+    awk -v s="$FAULT_SEED" -v n="$1" -v m="$2" \
+        'BEGIN { srand(s * 1000 + n + 500); printf "%d\n", int(rand() * m) }'
+}
+
 # fault_table ROWS...: print the campaign's figures; each row is
 # "what|points|recovered|mismatches|leftovers".
 fault_table () {

@@ -1,0 +1,43 @@
+#!/bin/sh
+# Ctrl-C while virt-v2v converts the guest: ferry stops virt-v2v (its whole
+# process group) at once instead of waiting for the conversion, restores the
+# volume from the restore point taken before converting (the volume equals
+# the copied disk again), creates no instance and no port, exits 130 and
+# says what to do; no virt-v2v or appliance process is left running.
+. "$FERRY_SRCDIR/tests/functions.sh"
+. "$FERRY_SRCDIR/tests/migrate/functions-migrate.sh"
+need_lab
+command -v virt-v2v-in-place >/dev/null || { echo "SKIP: virt-v2v not installed"; exit 77; }
+VM=lab-linux-1disk
+S=$(state_of $VM)
+"$FERRY_SRCDIR/lab/lab" guest-install > /dev/null || fail "lab/lab guest-install failed"
+clean_vm $VM
+end_clean () { clean_vm $VM; }
+on_exit end_clean
+
+# shellcheck disable=SC2046
+"$FERRY" migrate $(E_LAB) --vm $VM > "$TMP/run.out" 2> "$TMP/run.err" &
+pid=$!
+for _i in $(seq 1200); do
+    [ "$(jq -r .phase "$S" 2>/dev/null)" = converting ] && pgrep -f virt-v2v-in-place >/dev/null && break
+    kill -0 $pid 2>/dev/null || break
+    sleep 0.25
+done
+pgrep -f virt-v2v-in-place >/dev/null || { cat "$TMP/run.err"; fail "virt-v2v never started"; }
+sleep 2
+t0=$(date +%s)
+kill -INT $pid
+rc=0; wait $pid || rc=$?
+t1=$(date +%s)
+cat "$TMP/run.err" | tail -5
+[ $rc = 130 ] || fail "exit $rc after SIGINT during the conversion (expected 130)"
+[ $((t1 - t0)) -le 60 ] || fail "ferry took $((t1 - t0)) s to stop after SIGINT (it waited for virt-v2v)"
+expect_in "$TMP/run.err" "interrupted during the conversion: virt-v2v was stopped and the volumes were restored from their restore points"
+sleep 1
+! pgrep -f "virt-v2v-in-place|qemu-system.*guestfs" >/dev/null || fail "virt-v2v or its appliance still running"
+[ "$(jq -r '.server.id // empty' "$S")" = "" ] || fail "a server was created"
+[ "$(jq -r '.ports // {} | length' "$S")" = 0 ] || fail "ports were created"
+volumes_match_flat $VM "after the interrupted conversion"
+vid=$(jq -r '.volumes["2000"].id' "$S")
+"$OSAPI" GET volumev3 "/snapshots/detail?volume_id=$vid" | jq -e '.snapshots | length == 0' > /dev/null ||
+    fail "a restore point was left behind"
