@@ -12,16 +12,46 @@
 #include "cli/cli.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/cleanup.h"
+#include "common/http.h"
+#include "common/redact.h"
 #include "copy/copy.h"
 #include "common/signals.h"
 #include "config/validate.h"
 
 enum {
   OPT_CONNECTIONS = 0x200, OPT_REQUESTS, OPT_REQUEST_SIZE, OPT_EXTENTS, OPT_CHECKPOINT,
-  OPT_DEST_ZERO, OPT_VERIFY, OPT_PROGRESS, OPT_NO_EXTENTS, OPT_RETRIES, OPT_CHECKPOINT_INTERVAL,
+  OPT_DEST_ZERO, OPT_VERIFY, OPT_PROGRESS, OPT_NO_EXTENTS, OPT_RETRIES, OPT_CHECKPOINT_INTERVAL, OPT_CACERT, OPT_THUMBPRINT,
+  OPT_INSECURE, OPT_COOKIE_FILE,
 };
 
 static atomic_bool cancel;
+
+/* The first line of path, registered as a secret.  NULL after logging. */
+static char *
+read_cookie_file (const char *path)
+{
+  FILE *fp = fopen (path, "r");
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+
+  if (fp == NULL) {
+    log_error ("--cookie-file %s: %s", path, strerror (errno));
+    return NULL;
+  }
+  n = getline (&line, &cap, fp);
+  fclose (fp);
+  while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+    line[--n] = '\0';
+  if (n <= 0 || strchr (line, '=') == NULL) {
+    log_error ("--cookie-file %s: the first line must be the cookie, NAME=VALUE", path);
+    free (line);
+    return NULL;
+  }
+  redact_add_secret (strchr (line, '=') + 1);
+  return line;
+}
 
 enum progress_mode { PROGRESS_NONE, PROGRESS_BAR, PROGRESS_JSON };
 
@@ -90,10 +120,16 @@ cmd_copy (struct cli *cli, int argc, char **argv)
     { "no-extents", no_argument, NULL, OPT_NO_EXTENTS },
     { "retries", required_argument, NULL, OPT_RETRIES },
     { "checkpoint-interval", required_argument, NULL, OPT_CHECKPOINT_INTERVAL },
+    { "cacert", required_argument, NULL, OPT_CACERT },
+    { "thumbprint", required_argument, NULL, OPT_THUMBPRINT },
+    { "insecure", no_argument, NULL, OPT_INSECURE },
+    { "cookie-file", required_argument, NULL, OPT_COOKIE_FILE },
     { NULL, 0, NULL, 0 }
   };
   struct copy_options o;
   struct copy_stats st;
+  struct http_tls tls = { 0 };
+  CLEANUP_FREE char *cookie = NULL;
   struct progress_ctx pctx = { .mode = PROGRESS_NONE };
   unsigned long n;
   int c, r;
@@ -118,6 +154,28 @@ cmd_copy (struct cli *cli, int argc, char **argv)
     case OPT_REQUEST_SIZE:
       if (parse_size ("--request-size", optarg, &o.request_size) == -1)
         return FERRY_EXIT_USAGE;
+      break;
+    case OPT_CACERT:
+      tls.cacert = optarg;
+      o.src_tls = &tls;
+      break;
+    case OPT_THUMBPRINT:
+      tls.thumbprint = optarg;
+      o.src_tls = &tls;
+      break;
+    case OPT_INSECURE:
+      tls.insecure = true;
+      o.src_tls = &tls;
+      log_warn ("--insecure: the https:// source's certificate is NOT verified");
+      break;
+    case OPT_COOKIE_FILE:
+      /* The cookie ("name=value") from a file: a secret never on the
+       * command line. */
+      free (cookie);
+      cookie = read_cookie_file (optarg);
+      if (cookie == NULL)
+        return FERRY_EXIT_USAGE;
+      o.src_cookie = cookie;
       break;
     case OPT_CHECKPOINT_INTERVAL:
       if (parse_count ("--checkpoint-interval", optarg, 10, 3600000, &n) == -1)

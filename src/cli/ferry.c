@@ -58,7 +58,7 @@ const struct command commands[] = {
   { "copy", cmd_copy,
     "Copy a disk between NBD, files and block devices (the migration's data path)",
     "ferry copy [OPTIONS] SRC DST    (SRC, DST: nbd://..., nbd+unix:///?socket=..., file, "
-    "block device)",
+    "block device; SRC also https://...)",
     "      --extents FILE       copy only these areas ([{\"start\":N,\"length\":N},...])\n"
     "      --checkpoint FILE    record finished ranges; a rerun copies only what is missing\n"
     "                           (and only into the destination the checkpoint describes)\n"
@@ -72,6 +72,12 @@ const struct command commands[] = {
     "      --request-size SIZE  bytes per request (default 256K)\n"
     "      --retries N          retries of a failed request, with backoff (default 5)\n"
     "      --no-extents         don't ask the source for extents; detect zeroes in data\n"
+    "An https:// source (e.g. a datastore file, /folder/...) is read by ferry itself:\n"
+    "      --cacert FILE        verify its certificate with this CA (default: the system store)\n"
+    "      --thumbprint FP      or pin its SHA-1 thumbprint (AA:BB:...)\n"
+    "      --insecure           don't verify it (warned)\n"
+    "      --cookie-file FILE   send the cookie NAME=VALUE on its first line (e.g.\n"
+    "                           vmware_soap_session=...)\n"
     "Exit status 5 if reading, writing, flushing or verifying failed.\n" },
   { "migrate", cmd_migrate,
     "Migrate VMs: snapshot, copy disks to Cinder volumes, convert, create the instance",
