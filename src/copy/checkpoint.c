@@ -174,6 +174,14 @@ load (const char *path, FILE *fp, uint64_t size, uint32_t hash,
     struct checkpoint_entry e;
 
     lineno++;
+    if (lineno == 1 && (len == 0 || line[len - 1] != '\n')) {
+      /* The header itself is incomplete (a crash while creating the file)
+       * or this is not a checkpoint at all: nothing in it can be trusted,
+       * and it must not be appended to. */
+      log_error ("checkpoint %s: not a ferry checkpoint file (its first line is not a "
+                 "complete header): remove it to copy everything again", path);
+      return FERRY_EXIT_USAGE;
+    }
     if (len == 0 || line[len - 1] != '\n') {
       bad++;                    /* torn last line */
       continue;

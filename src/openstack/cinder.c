@@ -214,7 +214,7 @@ vwait_done (void *arg)
     CLEANUP_FREE char *why = volume_message (w->c, w->id);
     log_error ("Cinder volume %s (%s) went to status %s while ferry waited for %s%s%s; see "
                "the Cinder volume service's logs (openstack volume show %s)", w->id,
-               json_string_value (json_object_get (w->vol, "name")), st, w->status,
+               json_string_value (json_object_get (w->vol, "name")) ?: "no name", st, w->status,
                why ? ": " : "", why ? why : "", w->id);
     return -1;
   }
@@ -247,7 +247,7 @@ os_volume_wait_gone (struct os_client *c, const char *id, int timeout_s)
 
   if (r == -2)
     log_error ("Cinder volume %s: still there %d s after its deletion (status %s)", id,
-               timeout_s, json_string_value (json_object_get (w.vol, "status")));
+               timeout_s, json_string_value (json_object_get (w.vol, "status")) ?: "unknown");
   json_decref (w.vol);
   free (w.last);
   return r == 0 ? 0 : -1;

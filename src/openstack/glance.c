@@ -107,7 +107,7 @@ os_image_wait_active (struct os_client *c, const char *id, int timeout_s)
 
   if (r == -2)
     log_error ("Glance image %s: still %s after %d s, waiting for active", id,
-               json_string_value (json_object_get (w.img, "status")), timeout_s);
+               json_string_value (json_object_get (w.img, "status")) ?: "in an unknown status", timeout_s);
   if (r != 0) {
     json_decref (w.img);
     return NULL;

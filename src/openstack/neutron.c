@@ -89,7 +89,8 @@ os_subnet_find (struct os_client *c, const char *network_id, const char *ref,
   int r = find (c, "subnets", "subnets", "subnet", "subnet", ref, extra, out, why);
 
   if (r == 0 && network_id
-      && strcmp (json_string_value (json_object_get (*out, "network_id")), network_id)) {
+      && strcmp (json_string_value (json_object_get (*out, "network_id")) ?: "", network_id)) {
+    /* Neutron's answer may lack the field: then it is not shown to be on it. */
     *why = xasprintf ("subnet '%s' is not on network %s", ref, network_id);
     json_decref (*out);
     *out = NULL;

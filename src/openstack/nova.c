@@ -213,7 +213,7 @@ swait_done (void *arg)
     const json_t *fault = json_object_get (w->srv, "fault");
     log_error ("Nova server %s (%s) went to ERROR: %s%s%s; see openstack server show %s "
                "and the nova-compute logs", w->id,
-               json_string_value (json_object_get (w->srv, "name")),
+               json_string_value (json_object_get (w->srv, "name")) ?: "no name",
                json_string_value (json_object_get (fault, "message"))
                ? json_string_value (json_object_get (fault, "message")) : "no fault message",
                json_object_get (fault, "code") ? " (code " : "",
@@ -256,7 +256,7 @@ os_server_wait_gone (struct os_client *c, const char *id, int timeout_s)
 
   if (r == -2)
     log_error ("Nova server %s: still there %d s after its deletion (status %s)", id,
-               timeout_s, json_string_value (json_object_get (w.srv, "status")));
+               timeout_s, json_string_value (json_object_get (w.srv, "status")) ?: "unknown");
   json_decref (w.srv);
   free (w.last);
   return r == 0 ? 0 : -1;

@@ -69,3 +69,11 @@ cmp "$TMP/ref" "$TMP/dst1" || fail "the resumed copy differs from the source"
 printf 'ferry-checkpoint 1 size=268435456 areas=00000000\nD 0 1048576 1234abcd\n' > "$TMP/ckpt1"
 run_ferry 2 copy --checkpoint "$TMP/ckpt1" "$uri_src" "$TMP/dst1"
 expect_in "$TMP/err" "earlier ferry \(format 1\)"
+
+# A file whose first line is incomplete (a header torn by a crash, or not a
+# checkpoint at all): refused and left as it is, never appended to.
+printf 'ferry-checkpoint 2 size=268' > "$TMP/ckpt-torn"
+cp "$TMP/ckpt-torn" "$TMP/ckpt-torn.orig"
+run_ferry 2 copy --checkpoint "$TMP/ckpt-torn" "$uri_src" "$TMP/dst1"
+expect_in "$TMP/err" "its first line is not a complete header"
+cmp -s "$TMP/ckpt-torn" "$TMP/ckpt-torn.orig" || fail "the torn checkpoint was written to"
