@@ -101,7 +101,8 @@ state_save (struct vm_state *st)
   CLEANUP_FREE char *tmp = xasprintf ("%s.tmp", st->path);
   CLEANUP_FREE char *text = NULL;
   char now[32];
-  int fd;
+  int fd, e;
+  bool ok;
   size_t len;
 
   json_object_set_new (st->j, "updated", json_string (state_now (now, sizeof now)));
@@ -114,14 +115,17 @@ state_save (struct vm_state *st)
   len = strlen (text);
   errno = 0;
   fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd == -1 || write (fd, text, len) != (ssize_t) len || write (fd, "\n", 1) != 1
-      || fsync (fd) == -1 || close (fd) == -1) {
-    int e = errno ? errno : EIO;
-    if (fd != -1)
-      close (fd);
+  ok = fd != -1 && write (fd, text, len) == (ssize_t) len && write (fd, "\n", 1) == 1
+    && fsync (fd) == 0;
+  e = errno;
+  if (fd != -1 && close (fd) == -1 && ok) {      /* closed once, whatever happened */
+    ok = false;
+    e = errno;
+  }
+  if (!ok) {
     unlink (tmp);
     log_error ("cannot write %s: %s: free space there (or set os_migrate_vmw_data_dir to a "
-               "writable directory) and run ferry again", tmp, strerror (e));
+               "writable directory) and run ferry again", tmp, strerror (e ? e : EIO));
     st->write_failed = true;
     return -1;
   }

@@ -6,7 +6,7 @@
 # FERRY_FAULT_POINTS=25).  FERRY_FAULT_SIGNALS: which signals.  FERRY_FAULT_SEED: the seed
 # (default: random); it is printed so that a failure can be replayed.
 
-FAULT_POINTS=${FERRY_FAULT_POINTS:-${FAULT_DEFAULT_POINTS:-3}}
+FAULT_POINTS=${FERRY_FAULT_POINTS:-${FAULT_DEFAULT_POINTS:-2}}
 FAULT_SEED=${FERRY_FAULT_SEED:-$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')}
 echo "fault campaign: seed $FAULT_SEED (FERRY_FAULT_SEED=$FAULT_SEED replays it), $FAULT_POINTS points per signal"
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # libFuzzer on each of ferry's parsers of outside input for a short while:
-# FERRY_FUZZ_SECONDS per target (default 8; all 11 targets then take about
-# 80 s on two cores, building included), from the seed corpora kept
+# FERRY_FUZZ_SECONDS per target (default 5; all 11 targets then take about
+# 60 s on two cores, building included), from the seed corpora kept
 # in the tree (tests/fuzz/corpus/<target>, tests/data/soap), under ASan and
 # UBSan, leaks included.  FERRY_FUZZ_TARGETS restricts the run to some
 # targets ("config vmdk").  FERRY_FUZZ_JOBS: targets fuzzed at once
@@ -20,7 +20,7 @@ command -v clang >/dev/null || fail "clang not installed: run scripts/install-de
 
 ALL_TARGETS="soap config args-json clouds checkpoint extents vmdk keystone nova cinder neutron"
 TARGETS=${FERRY_FUZZ_TARGETS:-$ALL_TARGETS}
-SECONDS_EACH=${FERRY_FUZZ_SECONDS:-8}
+SECONDS_EACH=${FERRY_FUZZ_SECONDS:-5}
 JOBS=${FERRY_FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 ART=${FERRY_BUILDDIR:-$TMP}/fuzz-artifacts
 PKGS="libxml-2.0 jansson yaml-0.1 libcurl zlib openssl libnbd"
