@@ -7,25 +7,8 @@
 # has none of them, but keeps what the tools need (PATH, LIBGUESTFS_*).
 . "$FERRY_SRCDIR/tests/functions.sh"
 command -v virt-v2v-in-place >/dev/null || { echo "SKIP: virt-v2v-in-place not installed"; exit 77; }
-command -v openssl >/dev/null || { echo "SKIP: openssl not installed"; exit 77; }
-
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-        -addext "subjectAltName=IP:127.0.0.1" \
-        -keyout "$TMP/key.pem" -out "$TMP/cert.pem" 2>/dev/null || fail "openssl"
-"$FERRY_SRCDIR/tests/tools/hostile-vcenter.py" no-view-manager "$TMP/cert.pem" "$TMP/key.pem" \
-    "$TMP/port" 2>"$TMP/server.err" &
-server=$!
-stop_server () { kill $server 2>/dev/null || :; }
-on_exit stop_server
-for _i in $(seq 100); do [ -s "$TMP/port" ] && break; sleep 0.05; done
-[ -s "$TMP/port" ] || fail "the stand-in vCenter did not start"
-cat > "$TMP/secrets.yml" <<EOS
-vcenter_hostname: 127.0.0.1:$(cat "$TMP/port")
-vcenter_username: administrator@vsphere.local
-vcenter_password: "vc-secret-0"
-vcenter_datacenter: DC0
-vcenter_cacert: $TMP/cert.pem
-EOS
+. "$FERRY_SRCDIR/tests/faults/hostile-functions.sh"
+start_vcenter no-view-manager
 
 real=$(command -v virt-v2v-in-place)
 mkdir "$TMP/bin"
@@ -47,8 +30,8 @@ PATH="$TMP/bin:$PATH" OS_PASSWORD=os-secret-1 OS_TOKEN=os-secret-2 \
     OS_APPLICATION_CREDENTIAL_SECRET=os-secret-3 LIBGUESTFS_BACKEND_SETTINGS=force_tcg \
     run_ferry 1 check -e @"$TMP/secrets.yml" --vm any-vm
 [ -s "$TMP/child-env.txt" ] || fail "virt-v2v-in-place was not started by ferry check"
-expect_not_in "$TMP/child-env.txt" "os-secret-|vc-secret-|^OS_"
+expect_not_in "$TMP/child-env.txt" "os-secret-|hostile-test-password|^OS_"
 expect_in "$TMP/child-env.txt" "^LIBGUESTFS_BACKEND_SETTINGS=force_tcg$"
 expect_in "$TMP/child-env.txt" "^PATH=$TMP/bin:"
 [ -s "$TMP/child-env-guestfish.txt" ] || fail "guestfish was not started by ferry check"
-expect_not_in "$TMP/child-env-guestfish.txt" "os-secret-|vc-secret-|^OS_"
+expect_not_in "$TMP/child-env-guestfish.txt" "os-secret-|hostile-test-password|^OS_"
