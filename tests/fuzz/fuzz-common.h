@@ -13,9 +13,9 @@
  * descriptor 2 stays open for the sanitizers' and libFuzzer's reports, and
  * fuzz_report() writes there.
  *
- * Known bugs of ferry that a target steps around until they are fixed are
- * marked FUZZ_KNOWN_BUG in the targets (see tests/fuzz/crashes/README.md);
- * with FERRY_FUZZ_STRICT set, targets don't step around them. */
+ * A known bug of ferry that a target steps around until it is fixed is
+ * marked FUZZ_KNOWN_BUG in the target (README.md; none today); with
+ * FERRY_FUZZ_STRICT set, targets don't step around them. */
 #ifndef FERRY_FUZZ_COMMON_H
 #define FERRY_FUZZ_COMMON_H
 

@@ -2,11 +2,9 @@
  * sends (truncated, malformed, hostile XML), parsing must not crash, leak
  * or read out of bounds.
  *
- * Built two ways: with libFuzzer (clang -fsanitize=fuzzer, see
- * soap-parser-fuzz.sh, which runs it briefly from the seed corpus in
- * tests/data/soap), and as a replay program that runs every file given on
- * the command line plus truncations of each (the unit suite, under the
- * gcc sanitizers). */
+ * Built two ways (fuzz-common.h): with libFuzzer (fuzz-all.sh, from the
+ * seed corpus in tests/data/soap), and as a replay program over those
+ * files, their truncations and flipped bytes (the unit suite). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +13,13 @@
 
 #include "vsphere/xml.h"
 
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+#define FUZZ_FLIP_CHARS "<>/\"&\0x"
+#include "fuzz-common.h"
+
+static void
+target_init (void)
+{
+}
 
 int
 LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
@@ -44,59 +48,3 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
   free (f.message);
   return 0;
 }
-
-#ifndef FUZZING_ENGINE
-static char *
-slurp (const char *path, size_t *len)
-{
-  FILE *fp = fopen (path, "rb");
-  char *buf = NULL;
-  long n;
-
-  if (fp == NULL)
-    return NULL;
-  if (fseek (fp, 0, SEEK_END) == 0 && (n = ftell (fp)) >= 0 && fseek (fp, 0, SEEK_SET) == 0) {
-    buf = malloc (n + 1);
-    if (buf && fread (buf, 1, n, fp) != (size_t) n) {
-      free (buf);
-      buf = NULL;
-    }
-    *len = n;
-  }
-  fclose (fp);
-  return buf;
-}
-
-int
-main (int argc, char **argv)
-{
-  int runs = 0;
-
-  for (int i = 1; i < argc; i++) {
-    size_t len = 0;
-    char *buf = slurp (argv[i], &len);
-    if (buf == NULL) {
-      fprintf (stderr, "fuzz-soap: cannot read %s\n", argv[i]);
-      return 1;
-    }
-    /* The whole answer, then truncations at many points, then flipped bytes. */
-    for (size_t cut = len; ; cut = cut * 7 / 8) {
-      LLVMFuzzerTestOneInput ((const uint8_t *) buf, cut);
-      runs++;
-      if (cut == 0)
-        break;
-    }
-    for (size_t k = 0; k < len; k += 1 + len / 64) {
-      char saved = buf[k];
-      buf[k] = "<>/\"&\0x"[k % 7];
-      LLVMFuzzerTestOneInput ((const uint8_t *) buf, len);
-      buf[k] = saved;
-      runs++;
-    }
-    free (buf);
-  }
-  xmlCleanupParser ();
-  printf ("fuzz-soap: %d inputs parsed\n", runs);
-  return 0;
-}
-#endif
