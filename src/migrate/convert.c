@@ -662,8 +662,12 @@ convert_restore_points_restore (struct os_client *os, const char *vm, const json
 
   json_object_foreach ((json_t *) points, vid, sid) {
     CLEANUP_JSON json_t *v = NULL;
+    /* Cinder marks the volume available before the snapshot (which is
+     * "restoring" until then): a restore is over when both are, else the
+     * snapshot cannot be deleted yet. */
     if (os_volume_revert (os, vid, json_string_value (sid)) == -1
-        || (v = os_volume_wait (os, vid, "available", 1800)) == NULL) {
+        || (v = os_volume_wait (os, vid, "available", 1800)) == NULL
+        || os_snapshot_wait (os, json_string_value (sid), "available", 300, NULL) != 0) {
       log_error ("VM %s: volume %s could NOT be restored from its restore point %s: its "
                  "content is a partly converted guest; restore it by hand (openstack volume "
                  "revert %s) or run ferry teardown and migrate again", vm, vid,
@@ -685,7 +689,8 @@ convert_restore_points_drop (struct os_client *os, const char *vm, const json_t 
   int rc = 0;
 
   json_object_foreach ((json_t *) points, vid, sid)
-    if (os_snapshot_delete (os, json_string_value (sid)) == -1) {
+    if (os_snapshot_delete (os, json_string_value (sid)) == -1
+        || os_snapshot_wait (os, json_string_value (sid), "deleted", 300, NULL) != 0) {
       log_warn ("VM %s: restore point %s of volume %s could not be deleted: delete it by "
                 "hand (openstack volume snapshot delete %s)", vm, json_string_value (sid), vid,
                 json_string_value (sid));
