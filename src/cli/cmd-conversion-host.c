@@ -116,7 +116,19 @@ cmd_conversion_host (struct cli *cli, int argc, char **argv)
     if (cli_common_option (cli, c, optarg))
       continue;
     switch (c) {
-    case 'n': o.name = optarg; break;
+    case 'n': {
+      /* The same rule as the key conversion_host_name: it goes into server names. */
+      CLEANUP_JSON json_t *v = json_string (optarg);
+      CLEANUP_FREE char *why = v ? config_check_value ("conversion_host_name", "--name", v)
+                                 : strdup ("not valid UTF-8");
+      if (why) {
+        const char *rest = strstr (why, "': ");
+        fprintf (stderr, "ferry conversion-host: option --name: %s\n", rest ? rest + 3 : why);
+        return FERRY_EXIT_USAGE;
+      }
+      o.name = optarg;
+      break;
+    }
     case 'p': {
       long long v;
       if (parse_int_range (optarg, 1, 1000, &v) == -1) {

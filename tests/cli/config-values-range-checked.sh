@@ -157,6 +157,11 @@ run_ferry 2 check --parallel 4294967297
 expect_in "$TMP/err" "ferry check: --parallel needs a number from 1 to 1000"
 run_ferry 2 conversion-host --parallel 4294967297 status
 expect_in "$TMP/err" "ferry conversion-host: --parallel needs a number from 1 to 1000"
+# --name goes into server names: the same rule as conversion_host_name.
+for n in 'a b' 'x/y' "$(printf 'x\ny')" -lead "$(printf '%064d' 0)"; do
+    run_ferry 2 conversion-host deploy --name "$n"
+    expect_in "$TMP/err" "ferry conversion-host: option --name: .* is not allowed: expected 1 to 63 letters"
+done
 
 # ferry copy: a request size that wraps around 2^64 to a valid one (1M, 256K)
 # is refused, not used; nothing is copied.
