@@ -1176,6 +1176,31 @@ on_phase (void *opaque, const char *phase)
   board_vm_phase (c->sh->board, c->vmname, phase);
 }
 
+/* Remove every snapshot of ferry's on the VM (those an interrupted run
+ * left) and forget the recorded one.  0, or -1 if one could not be removed
+ * (logged: it names the snapshot). */
+static int
+remove_leftover_snapshots (struct ctx *c, struct vm_state *st, const char *moref,
+                           const char *vmname)
+{
+  CLEANUP_JSON json_t *old = vm_snapshots_named (c->vs, moref, SNAP_PREFIX);
+  json_t *s;
+  size_t i;
+  int r = old ? 0 : -1;
+
+  json_array_foreach (old, i, s) {
+    log_info ("VM %s: removing snapshot %s left by an interrupted run", vmname,
+              json_string_value (s));
+    if (vm_snapshot_remove (c->vs, json_string_value (s), vmname) == -1)
+      r = -1;
+  }
+  if (r == 0 && json_object_get (st->j, "snapshot")) {
+    json_object_del (st->j, "snapshot");
+    state_save (st);
+  }
+  return r;
+}
+
 static int
 migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
 {
@@ -1196,6 +1221,7 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
   bool glance = !config_get_bool (c->cfg, "use_conversion_host") || c->o->no_conversion_host;
   double t0 = now_s (), c0 = *copy_s, down_t0 = 0;
   int rc = 0;
+  bool interruption_said = false;
   size_t i;
   json_t *d;
   char ts[32];
@@ -1386,8 +1412,15 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
         all_copied = false;
     }
     if (all_copied && json_is_true (json_object_get (st.j, "converted_or_skipped"))
-        && c->o->mode != MIGRATE_SYNC)
+        && c->o->mode != MIGRATE_SYNC) {
+      /* A run killed after its copy (kill -9, power cut) may have left its
+       * snapshot: nothing of ferry's stays on the source. */
+      if (remove_leftover_snapshots (c, &st, moref, vmname) == -1) {
+        rc = FERRY_EXIT_SOURCE;
+        goto out;
+      }
       goto instance;
+    }
   }
 
   if (glance && c->o->mode != MIGRATE_COLD) {
@@ -1446,6 +1479,12 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
         log_warn ("VM %s: running: the copy is crash-consistent (as after a power cut); set "
                   "shutdown: true for a clean copy", vmname);
     }
+  }
+
+  /* A signal during the shutdown: no snapshot is taken. */
+  if (cancelled (c)) {
+    rc = FERRY_EXIT_INTERRUPTED;
+    goto out;
   }
 
   /* One snapshot of all disks.  After a kill -9 the interrupted run's
@@ -1671,6 +1710,7 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
       if (cancelled (c)) {
         const char *how = json_string_value (json_object_get (st.j, "conversion"));
         rc = FERRY_EXIT_INTERRUPTED;
+        interruption_said = true;
         log_error ("VM %s: interrupted during the conversion: virt-v2v was stopped and %s; "
                    "run ferry migrate again to convert (the disks are not copied again)",
                    vmname, how && strstr (how, "restored")
@@ -1774,6 +1814,12 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
             ?: "(not created)");
 
  out:
+  if (rc == FERRY_EXIT_INTERRUPTED && !interruption_said)
+    log_error ("VM %s: interrupted by a signal during phase %s: what was finished is "
+               "recorded; run ferry %s again to go on from there", vmname,
+               st.j ? json_string_value (json_object_get (st.j, "phase")) ?: "start" : "start",
+               c->o->mode == MIGRATE_SYNC ? "sync" : c->o->mode == MIGRATE_CUTOVER ? "cutover"
+               : "migrate");
   /* Every exit path: no snapshot of ferry's stays behind, and nothing of
    * this run stays attached to the conversion host. */
   if (snap) {
@@ -2055,9 +2101,12 @@ migrate_vms (const struct config *cfg, const json_t *names, const struct migrate
       failed++;
       last_rc = sh.rcs[i];
     }
-    if (sh.rcs[i] == FERRY_EXIT_INTERRUPTED || (o->cancel && atomic_load (o->cancel)))
+    /* A signal that came once every VM had finished interrupted nothing. */
+    if (sh.rcs[i] == FERRY_EXIT_INTERRUPTED || sh.rcs[i] == -1)
       interrupted = true;
   }
+  if (!interrupted && o->cancel && atomic_load (o->cancel))
+    log_info ("a signal arrived after every VM had finished: nothing was interrupted");
   if (!o->dry_run) {
     fprintf (stderr, "\n%-28s %-11s %4s %8s  %s\n", "VM", "RESULT", "EXIT", "SECONDS", "ERROR");
     json_array_foreach (vms, i, vm) {
