@@ -127,6 +127,70 @@ check_privileges (struct vsphere *vs, const json_t *vms, json_t *rows)
   }
 }
 
+/* Guest types whose installers (or administrators, then) often named disks
+ * by kernel device (/dev/sda1, /dev/hda1) in the boot chain: releases from
+ * before UUIDs were the installers' default, and "other Linux" (custom). */
+static const char *const device_name_prone[] = {
+  "rhel2", "rhel3", "rhel4", "rhel5", "rhel6", "centos", "oracleLinux", "sles", "suse",
+  "debian4", "debian5", "debian6", "debian7", "asianux3", "asianux4", "mandriva", "turboLinux",
+  "otherLinux", "other24xLinux", "other26xLinux", "other3xLinux", "genericLinux", NULL
+};
+
+/* Warn before anything is copied when the VM's shape says its boot chain
+ * may name disks that will not exist on KVM (the conversion verifies it
+ * after virt-v2v; see docs/conversion.md). */
+static void
+check_boot_chain_risk (json_t *rows, const json_t *vm)
+{
+  const char *name = json_string_value (json_object_get (vm, "name"));
+  const char *gid = json_string_value (json_object_get (vm, "guest_id"));
+  const json_t *disks = json_object_get (vm, "disks");
+  CLEANUP_JSON json_t *controllers = json_object ();
+  CLEANUP_FREE char *order = NULL;
+  const json_t *d;
+  size_t i;
+  bool ide = false, prone = false;
+
+  if (gid == NULL || strcmp (inventory_guest_family (gid) ?: "", "linux") != 0)
+    return;
+  for (i = 0; device_name_prone[i]; i++)
+    if (strncmp (gid, device_name_prone[i], strlen (device_name_prone[i])) == 0)
+      prone = true;
+  json_array_foreach (disks, i, d) {
+    const char *ctl = json_string_value (json_object_get (d, "controller")) ?: "?";
+    const char *bus = json_string_value (json_object_get (d, "bus_type")) ?: "";
+    CLEANUP_FREE char *key = xasprintf ("%s %lld", ctl,
+                                        (long long) json_integer_value (json_object_get (d, "bus")));
+    char *o = order;
+    if (key)
+      json_object_set_new (controllers, key, json_true ());
+    if (strcmp (bus, "ide") == 0)
+      ide = true;
+    order = xasprintf ("%s%svd%c = %s (%s %lld:%lld)", o ? o : "", o ? ", " : "",
+                       (char) ('a' + (i < 26 ? i : 25)),
+                       json_string_value (json_object_get (d, "label")) ?: "?", ctl,
+                       (long long) json_integer_value (json_object_get (d, "bus")),
+                       (long long) json_integer_value (json_object_get (d, "unit")));
+    free (o);
+  }
+  if (json_object_size (controllers) > 1)
+    check_row (rows, "boot-chain", name, "warn",
+               "disks on %zu controllers: on KVM they are virtio disks in ferry's order (%s), "
+               "not the order VMware's guest saw; a boot chain naming disks by device "
+               "(/dev/sdX) would point at the wrong disk: the conversion verifies it "
+               "(verify_boot: true adds a boot test)", json_object_size (controllers),
+               order ? order : "?");
+  if (ide)
+    check_row (rows, "boot-chain", name, "warn",
+               "IDE disks: an older guest names them /dev/hdX, which does not exist on virtio; "
+               "the conversion verifies the boot chain and rewrites such names to UUID=");
+  if (prone)
+    check_row (rows, "boot-chain", name, "warn",
+               "%s guests were often installed naming disks by device (/dev/sda1) in GRUB, "
+               "fstab or resume=: the conversion verifies the boot chain and rewrites such "
+               "names to UUID= (verify_boot: true adds a boot test)", gid);
+}
+
 static void
 check_endpoint (json_t *rows, const char *what, const char *host, int port)
 {
@@ -232,6 +296,7 @@ checks_vmware (const struct config *cfg, const json_t *names, bool warm, json_t 
                  json_string_value (json_object_get (d, "datastore")),
                  (long long) json_integer_value (json_object_get (d, "capacity_bytes")),
                  json_string_value (json_object_get (d, "mode")));
+    check_boot_chain_risk (rows, vm);
     if (hn)
       json_object_set_new (hosts, hn, json_true ());
   }

@@ -8,6 +8,7 @@ tests to ask the simulator directly what ferry should have found.
   vsphere-props.py --terminate-all   terminate every other session (needs the lab user)
   vsphere-props.py --set-cbt VMNAME true|false   turn CBT on or off (ReconfigVM), as an
                                   administrator would; lab state for tests
+  vsphere-props.py --set-guest-id VMNAME ID   change the guest type (ReconfigVM guestId)
 Connection facts come from the lab's environment (lab/lab env)."""
 import json, os, ssl, sys, urllib.request
 import xml.etree.ElementTree as ET
@@ -86,6 +87,10 @@ if sys.argv[1] == "--set-cbt":
     call("ReconfigVM_Task", "VirtualMachine", moref,
          f"<spec><changeTrackingEnabled>{sys.argv[3]}</changeTrackingEnabled></spec>")
     print(sys.argv[3])
+elif sys.argv[1] == "--set-guest-id":
+    moref = vm_props(sys.argv[2])["moref"]
+    call("ReconfigVM_Task", "VirtualMachine", moref, f"<spec><guestId>{sys.argv[3]}</guestId></spec>")
+    print(vm_props(sys.argv[2])["guestId"])
 elif sys.argv[1] == "--terminate-all":
     cur = call("RetrievePropertiesEx", "PropertyCollector", "propertyCollector",
                '<specSet><propSet><type>SessionManager</type><pathSet>sessionList</pathSet>'
