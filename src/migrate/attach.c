@@ -144,13 +144,50 @@ detach_volume_start (struct os_client *os, const char *server_id, const char *vo
   return 0;
 }
 
-int
-detach_volume_finish (struct os_client *os, const char *volume_id, const char *what)
-{
-  CLEANUP_JSON json_t *v = os_volume_wait (os, volume_id, "available", 600);
+struct detached {
+  struct os_client *os;
+  const char *server_id, *volume_id;
+};
 
-  if (v == NULL)
+/* Is the volume no longer attached to the server (and not detaching)? */
+static int
+detached_done (void *arg)
+{
+  struct detached *w = arg;
+  CLEANUP_JSON json_t *v = os_volume_get (w->os, w->volume_id, false, NULL);
+  const char *status = json_string_value (json_object_get (v, "status"));
+  size_t i;
+  json_t *a;
+
+  if (v == NULL || status == NULL)
     return -1;
+  if (strncmp (status, "error", 5) == 0)
+    return -1;
+  if (strcmp (status, "detaching") == 0)
+    return 0;
+  json_array_foreach (json_object_get (v, "attachments"), i, a) {
+    const char *sid = json_string_value (json_object_get (a, "server_id"));
+    if (sid && strcmp (sid, w->server_id) == 0)
+      return 0;
+  }
+  return 1;
+}
+
+int
+detach_volume_finish (struct os_client *os, const char *server_id, const char *volume_id,
+                      const char *what)
+{
+  struct detached w = { .os = os, .server_id = server_id, .volume_id = volume_id };
+  /* Detached from this server, whatever else holds it: after an
+   * interrupted run the volume may already belong to the new instance. */
+  int r = os_poll_kind ("volume detached", 600, 500, detached_done, &w);
+
+  if (r != 0) {
+    log_error ("%s: volume %s is %s from server %s%s", what, volume_id,
+               r == -2 ? "still attached after 600 s" : "not detached", server_id,
+               r == -2 ? ": look at the volume's attachments in Cinder" : "");
+    return -1;
+  }
   /* The device goes away with the detach; don't let a later attach of
    * another volume be confused with it. */
   for (int i = 0; i < 150; i++) {
@@ -170,5 +207,5 @@ detach_volume (struct os_client *os, const char *server_id, const char *volume_i
 {
   if (detach_volume_start (os, server_id, volume_id) == -1)
     return -1;
-  return detach_volume_finish (os, volume_id, what);
+  return detach_volume_finish (os, server_id, volume_id, what);
 }

@@ -20,14 +20,17 @@ char *attach_wait_device (const char *volume_id, const char *what, int timeout_s
  * for at once and then waited for: 0 or -1 / the device path or NULL. */
 int attach_volume_start (struct os_client *os, const char *server_id, const char *volume_id);
 char *attach_volume_finish (struct os_client *os, const char *volume_id, const char *what);
-/* The same for detach_volume. */
+/* The same for detach_volume; finished when the volume is no longer
+ * attached to server_id (another server may hold it: an interrupted run's
+ * new instance). */
 int detach_volume_start (struct os_client *os, const char *server_id, const char *volume_id);
-int detach_volume_finish (struct os_client *os, const char *volume_id, const char *what);
+int detach_volume_finish (struct os_client *os, const char *server_id, const char *volume_id,
+                          const char *what);
 
 /* Attach (unless attached already) and return the device path, or NULL. */
 char *attach_volume (struct os_client *os, const char *server_id, const char *volume_id,
                      const char *what);
-/* Detach (if attached), wait for available and the device to go.  0 or -1. */
+/* Detach (if attached), wait until detached and the device is gone.  0 or -1. */
 int detach_volume (struct os_client *os, const char *server_id, const char *volume_id,
                    const char *what);
 

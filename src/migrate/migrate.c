@@ -1079,7 +1079,7 @@ detach_all (struct ctx *c, const char *vmname, const json_t *vols)
     if (detach_volume_start (c->os, c->conv_host, json_string_value (v)) == -1)
       r = -1;
   json_array_foreach (vols, i, v)
-    if (detach_volume_finish (c->os, json_string_value (v), what) == -1)
+    if (detach_volume_finish (c->os, c->conv_host, json_string_value (v), what) == -1)
       r = -1;
   return r;
 }
