@@ -1,9 +1,10 @@
 #!/bin/sh
 # ferry migrate interrupted by SIGINT, SIGTERM, SIGHUP and kill -9 at seeded
-# points of lab-multi's copy, then run again: the rerun exits 0, every
-# volume equals its disk's flat file byte for byte, and nothing is left
-# behind: no ferry snapshot on the VM, nothing attached to the conversion
-# host, no orphan volume, no duplicate port.  After a graceful signal the
+# points of lab-multi's migration (half anywhere in the run, half into the
+# copy), then run again: the rerun exits 0, every volume equals its disk's
+# flat file byte for byte, and nothing is left behind: no ferry snapshot on
+# the VM, nothing attached to the conversion host, no orphan volume, no
+# duplicate port or server.  After a graceful signal the
 # interrupted run itself exits 130 and has already removed its snapshot
 # and detached its volumes.  (Before the fix, 2 of 7 SIGTERMs gave a volume
 # with 1 MiB areas of zeros after an exit-0 rerun.)
@@ -43,6 +44,15 @@ volume_mismatches () {
     echo $_bad
 }
 
+# An undisturbed migration: its length bounds the points that fall
+# anywhere in a run (the others fall into the copy, where most time goes).
+clean_vm $VM
+t0=$(date +%s%N)
+# shellcheck disable=SC2046
+run_ferry 0 migrate $(E_LAB) -e skip_conversion=true --vm $VM
+span_ms=$(( ($(date +%s%N) - t0) / 1000000 * 7 / 10 ))
+echo "an undisturbed migration takes $(( span_ms * 10 / 7 )) ms: half the points fall in its first $span_ms ms, half into the copy"
+
 rows=""
 total_bad=0 total_left=0 point=0
 for sig in ${FERRY_FAULT_SIGNALS:-INT TERM HUP KILL}; do
@@ -54,19 +64,26 @@ for sig in ${FERRY_FAULT_SIGNALS:-INT TERM HUP KILL}; do
         "$FERRY" migrate $(E_LAB) -e skip_conversion=true --vm $VM \
                  > "$TMP/run1.out" 2> "$TMP/run1.err" &
         pid=$!
-        # Once a disk's copy has started (its checkpoint exists), a seeded
-        # delay into the copy.
-        for _j in $(seq 600); do
-            ls "$FERRY_LAB_DIR/data/$VM/"disk-*.checkpoint >/dev/null 2>&1 && break
-            kill -0 $pid 2>/dev/null || break
-            sleep 0.05
-        done
-        d=$(fault_delay $point 50 1500)
+        if [ "$(fault_int $point 2)" = 0 ]; then
+            # Anywhere: volumes, snapshot, attach, copy, detach, instance.
+            where="the run"
+            d=$(fault_delay $point 50 "$span_ms")
+        else
+            # Once a disk's copy has started (its checkpoint exists), a
+            # seeded delay into the copy.
+            where="the copy"
+            for _j in $(seq 600); do
+                ls "$FERRY_LAB_DIR/data/$VM/"disk-*.checkpoint >/dev/null 2>&1 && break
+                kill -0 $pid 2>/dev/null || break
+                sleep 0.05
+            done
+            d=$(fault_delay $point 50 1500)
+        fi
         sleep "$d"
         kill -"$sig" $pid 2>/dev/null || :
         rc=0
         wait $pid || rc=$?
-        echo "SIG$sig point $i: $d s into the copy: exit $rc"
+        echo "SIG$sig point $i: $d s into $where (phase reached: $(jq -r .phase "$S" 2>/dev/null)): exit $rc"
         case $sig:$rc in
             KILL:137) interrupted=$((interrupted + 1)) ;;
             *:130)
@@ -89,8 +106,9 @@ for sig in ${FERRY_FAULT_SIGNALS:-INT TERM HUP KILL}; do
         uuid=$(jq -r .uuid "$S")
         n=$(ferry_snapshots); a=$(attachments); v=$(volumes_of_uuid "$uuid")
         p=$("$OSAPI" GET network "/ports?mac_address=00:50:56:aa:01:01" | jq '.ports | length')
-        if [ "$n" != 0 ] || [ "$a" != 0 ] || [ "$v" != 3 ] || [ "$p" != 1 ]; then
-            echo "SIG$sig point $i: after the rerun: $n ferry snapshots, $a attachments, $v volumes (3 disks), $p ports for one MAC"
+        sv=$("$OSAPI" GET compute "/servers?name=^$VM\$" | jq '.servers | length')
+        if [ "$n" != 0 ] || [ "$a" != 0 ] || [ "$v" != 3 ] || [ "$p" != 1 ] || [ "$sv" != 1 ]; then
+            echo "SIG$sig point $i: after the rerun: $n ferry snapshots, $a attachments, $v volumes (3 disks), $p ports for one MAC, $sv servers"
             left=$((left + 1))
         fi
     done
