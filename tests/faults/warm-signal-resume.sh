@@ -1,10 +1,11 @@
 #!/bin/sh
 # Warm migration interrupted: a delta sync and then a cutover of
 # lab-linux-1disk, each interrupted with SIGTERM and kill -9 at seeded points
-# of its copy (the guest writes 64 MiB before each pass), then run again:
-# the rerun exits 0, the volume equals the disk byte for byte, and nothing
-# is left behind (no ferry snapshot, nothing attached to the conversion
-# host, one volume).  A table of the figures ends the output.
+# (half anywhere in the pass, half into its copy; the guest writes 64 MiB
+# before each pass), then run again: the rerun exits 0, the volume equals
+# the disk byte for byte, and nothing is left behind (no ferry snapshot,
+# nothing attached to the conversion host, one volume).  A table of the
+# figures ends the output.
 . "$FERRY_SRCDIR/tests/functions.sh"
 . "$FERRY_SRCDIR/tests/migrate/functions-migrate.sh"
 FAULT_DEFAULT_POINTS=1
@@ -41,9 +42,16 @@ matches () {
     cmp -n "$_cap" "$_flat" "$FERRY_LAB_VOLUMES/volume-$(jq -r '.volumes["2000"].id' "$S")"
 }
 
-# The first sync (full), undisturbed.
+# The first sync (full), undisturbed; then an undisturbed delta sync, whose
+# length bounds the points that fall anywhere in a pass.
 # shellcheck disable=SC2086
 run_ferry 0 sync $E --enable-cbt
+"$FERRY_SRCDIR"/lab/lab guest-write $VM 0 0 $((64 * 1048576)) 999 > /dev/null
+t0=$(date +%s%N)
+# shellcheck disable=SC2086
+run_ferry 0 sync $E
+span_ms=$(( ($(date +%s%N) - t0) / 1000000 * 7 / 10 ))
+echo "an undisturbed delta sync takes $(( span_ms * 10 / 7 )) ms: half the points fall in its first $span_ms ms"
 rows="" total_bad=0 total_left=0 point=0
 # interrupt COMMAND SIG: one seeded interruption of `ferry COMMAND` and its rerun.
 interrupt () {
@@ -54,16 +62,23 @@ interrupt () {
     # shellcheck disable=SC2086
     "$FERRY" "$1" $E > "$TMP/run1.out" 2> "$TMP/run1.err" &
     pid=$!
-    for _j in $(seq 600); do
-        ls "$D"/disk-*.checkpoint >/dev/null 2>&1 && break
-        kill -0 $pid 2>/dev/null || break
-        sleep 0.05
-    done
-    d=$(fault_delay $point 20 600)
+    if [ "$(fault_int $point 2)" = 0 ]; then
+        # Anywhere in the pass: snapshot, attach, copy, detach.
+        where="the pass"
+        d=$(fault_delay $point 20 "$span_ms")
+    else
+        where="the copy"
+        for _j in $(seq 600); do
+            ls "$D"/disk-*.checkpoint >/dev/null 2>&1 && break
+            kill -0 $pid 2>/dev/null || break
+            sleep 0.05
+        done
+        d=$(fault_delay $point 20 600)
+    fi
     sleep "$d"
     kill -"$2" $pid 2>/dev/null || :
     rc=0; wait $pid || rc=$?
-    echo "$1 SIG$2: $d s into the copy: exit $rc"
+    echo "$1 SIG$2: $d s into $where (phase reached: $(jq -r .phase "$S" 2>/dev/null)): exit $rc"
     case $2:$rc in KILL:137|*:130|*:0) ;; *) cat "$TMP/run1.err"; fail "$1 SIG$2: exit $rc" ;; esac
     # shellcheck disable=SC2086
     run_ferry 0 "$1" $E
