@@ -254,8 +254,9 @@ cmd_discover (struct cli *cli, int argc, char **argv)
   }
 
   if (strcmp (format, "json") == 0) {
-    CLEANUP_FREE char *s = json_dumps (vms, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
-    if (s) puts (s);
+    /* Written as it is made: the text of 10,000 VMs is 18 MB. */
+    if (json_dumpf (vms, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER) == 0)
+      putchar ('\n');
   }
   else if (strcmp (format, "yaml") == 0) {
     CLEANUP_FREE char *s = yaml_dump (vms);

@@ -210,7 +210,8 @@ struct sink {
   size_t len, cap;
   size_t max;                 /* http_max_body_mib in bytes, 0: no cap */
   size_t *received;           /* bytes of this attempt, headers and body */
-  bool oom, too_big;
+  const struct http_body_stream *stream; /* the body goes there instead, or NULL */
+  bool oom, too_big, stopped;
 };
 
 static size_t
@@ -222,6 +223,14 @@ sink_add (struct sink *s, const char *data, size_t n)
   if (s->max && n > s->max - s->len) {
     s->too_big = true;
     return 0;
+  }
+  if (s->stream) {            /* counted, handed over, not kept */
+    s->len += n;
+    if (!s->stream->write (s->stream->arg, data, n)) {
+      s->stopped = true;
+      return 0;
+    }
+    return n;
   }
   if (s->len + n + 1 > s->cap) {
     size_t cap = s->cap ? s->cap : 4096;
@@ -438,7 +447,7 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
 
   for (int attempt = 1; attempt <= h->max_attempts; attempt++) {
     size_t received = 0;
-    struct sink body = { .max = h->max_body, .received = &received };
+    struct sink body = { .max = h->max_body, .received = &received, .stream = req->stream };
     struct sink head = { .max = h->max_body, .received = &received };
     CURLcode c;
     long status = 0;
@@ -449,6 +458,8 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
 
     if (timeout_ms && series_end - t0 < attempt_ms)
       attempt_ms = series_end - t0 > 1 ? series_end - t0 : 1;
+    if (req->stream)
+      req->stream->begin (req->stream->arg);
     curl_easy_reset (cu);
     /* Keep the cookie engine on (the jar outlives the reset).  Not with
      * CURLOPT_COOKIEFILE "": libcurl 7.88 keeps that file list in the
@@ -518,6 +529,11 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
     may_retry = attempt < h->max_attempts
       && (timeout_ms == 0 || mono_ms () + delay < series_end);
 
+    if (body.stopped) {
+      free (head.p);
+      log_error ("%s: %s: reading the answer stopped (out of memory)", what, req->url);
+      break;
+    }
     if (body.oom || head.oom) {
       free (body.p);
       free (head.p);

@@ -41,6 +41,17 @@ struct http_upload {
   long long size;
 };
 
+/* An answer body handed over piece by piece as it arrives instead of
+ * being kept (a large SOAP answer parsed while it streams in).  begin is
+ * called before each attempt: what an earlier attempt handed over is void.
+ * write returns false to stop reading (the request then fails).
+ * http_max_body_mib still caps the body. */
+struct http_body_stream {
+  void (*begin) (void *arg);
+  bool (*write) (void *arg, const char *data, size_t len);
+  void *arg;
+};
+
 struct http_request {
   const char *method;         /* "GET", "POST", ... */
   const char *url;
@@ -52,6 +63,8 @@ struct http_request {
   const char *what;           /* names the call in messages ("vCenter Login") */
   const struct http_upload *upload; /* stream the body from a file instead, or NULL */
   bool quiet;                 /* no answer is not an error here: log it at debug level */
+  const struct http_body_stream *stream; /* hand the answer's body over, or NULL:
+                                          * then resp->body is "" and resp->len its size */
 };
 
 struct http_response {

@@ -6,13 +6,22 @@
  * system store, or a pinned thumbprint (vddk_thumbprint), which no child
  * process can be given.  Each connection is a struct http (common/http.h:
  * its TLS checks, retries and timeouts) reading byte ranges; requests
- * complete synchronously, as local files do. */
+ * complete synchronously, as local files do.
+ *
+ * The session can end while the disk is read (vCenter's idle timeout, an
+ * administrator's TerminateSession, a vCenter restart): the server then
+ * answers 401.  The reader takes a new cookie from ferry's SOAP layer
+ * (vs_datastore_renew_cookie: one login shared by every connection and
+ * every disk of that vCenter) and reads again.  If the cookie of a login
+ * made for it is refused before anything was read with it, the server
+ * refuses the user, not the session: the source fails for good. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 
 #include "common/cleanup.h"
 #include "common/error.h"
@@ -20,14 +29,23 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "copy/rw.h"
+#include "vsphere/datastore.h"
 
 struct https_rw {
   struct rw rw;
   char *url;
-  char *cookie_header;        /* "Cookie: ...", or NULL */
+  char *where;                /* "[datastore] dir/file-flat.vmdk", for messages */
   struct http_tls tls;
   char *cacert, *thumbprint;  /* owned copies for tls */
   struct http **h;            /* one per connection */
+  /* The session, shared by the connections (threads) under lock. */
+  pthread_mutex_t lock;
+  char *cookie_name;          /* "vmware_soap_session", or NULL: no cookie */
+  char *cookie;               /* its value */
+  unsigned gen;               /* bumped whenever cookie changes */
+  unsigned fresh_gen;         /* gen of a login made for this reader, 0: none */
+  bool fresh_proven;          /* a read succeeded with that login's cookie */
+  bool refused;               /* given up: reads fail at once */
 };
 
 static const struct rw_ops https_ops;
@@ -47,7 +65,10 @@ https_ops_close (struct rw *rw)
     http_free (s->h[i]);
   free (s->h);
   free (s->url);
-  free (s->cookie_header);
+  free (s->where);
+  free (s->cookie_name);
+  free (s->cookie);
+  pthread_mutex_destroy (&s->lock);
   free (s->cacert);
   free (s->thumbprint);
   free (rw->name);
@@ -68,9 +89,63 @@ new_connection (struct https_rw *s)
   return h;
 }
 
+/* A 401 for a request sent with cookie generation gen.  Returns 0 when
+ * the request should be sent again (a cookie newer than gen is there), or
+ * -1 (reads refused from now on, logged once). */
+static int
+renew (struct https_rw *s, unsigned gen)
+{
+  int r = 0;
+
+  pthread_mutex_lock (&s->lock);
+  if (s->refused)
+    r = -1;
+  else if (s->gen != gen)
+    ;                         /* another connection renewed it meanwhile */
+  else if (s->cookie == NULL) {
+    log_error ("source %s: vCenter answered HTTP 401 and ferry sent no session: datastore "
+               "files need a logged-in vCenter session", s->where);
+    s->refused = true;
+    r = -1;
+  }
+  else if (s->fresh_gen == gen && !s->fresh_proven) {
+    log_error ("source %s: vCenter refused the read again right after ferry logged in anew "
+               "(HTTP 401): the user is refused, not its session -- check that it may read "
+               "the datastore (Datastore.Browse, Datastore.FileManagement) and that nothing "
+               "ends its sessions at once, then run the migration again (it resumes where "
+               "it stopped)", s->where);
+    s->refused = true;
+    r = -1;
+  }
+  else {
+    bool fresh;
+    /* Holding the lock: this reader's other connections wait for the one
+     * login, and the SOAP layer shares it with other disks' readers. */
+    char *c = vs_datastore_renew_cookie (s->url, s->cookie, &fresh);
+    if (c == NULL) {
+      log_error ("source %s: vCenter ended the session (HTTP 401) and ferry could not log in "
+                 "again (see above): check vCenter and the credentials, then run the "
+                 "migration again (it resumes where it stopped)", s->where);
+      s->refused = true;
+      r = -1;
+    }
+    else {
+      free (s->cookie);
+      s->cookie = c;
+      s->gen++;
+      if (fresh) {
+        s->fresh_gen = s->gen;
+        s->fresh_proven = false;
+      }
+    }
+  }
+  pthread_mutex_unlock (&s->lock);
+  return r;
+}
+
 /* GET one byte range.  Returns 0 with the answer in *resp (status 206 and
  * exactly len bytes), or -1 with errno set after logging at debug level
- * (the engine retries and reports). */
+ * (the engine retries and reports); a refused session is renewed here. */
 static int
 get_range (struct https_rw *s, struct http *h, uint64_t offset, size_t len,
            struct http_response *resp)
@@ -78,27 +153,58 @@ get_range (struct https_rw *s, struct http *h, uint64_t offset, size_t len,
   CLEANUP_FREE char *range = xasprintf ("Range: bytes=%" PRIu64 "-%" PRIu64, offset,
                                         offset + len - 1);
   CLEANUP_FREE char *what = xasprintf ("datastore read at %" PRIu64, offset);
-  const char *headers[] = { range, s->cookie_header, NULL };
-  struct http_request req = { .method = "GET", .url = s->url, .headers = headers,
-                              .idempotent = true, .what = what };
 
   if (range == NULL || what == NULL) {
     errno = ENOMEM;
     return -1;
   }
-  if (http_request (h, &req, resp) == -1) {
-    errno = EIO;
-    return -1;
-  }
-  if (resp->status != 206 || resp->len != len) {
+  /* A few rounds at most: each 401 either renews the cookie or gives up. */
+  for (int round = 0;; round++) {
+    CLEANUP_FREE char *cookie = NULL;
+    const char *headers[] = { range, NULL, NULL };
+    struct http_request req = { .method = "GET", .url = s->url, .headers = headers,
+                                .idempotent = true, .what = what };
+    unsigned gen;
+    bool refused;
+    long status;
+    int e;
+
+    pthread_mutex_lock (&s->lock);
+    gen = s->gen;
+    refused = s->refused;
+    if (s->cookie_name)
+      cookie = xasprintf ("Cookie: %s=%s", s->cookie_name, s->cookie ? s->cookie : "");
+    pthread_mutex_unlock (&s->lock);
+    if (refused) {
+      errno = EACCES;
+      return -1;
+    }
+    if (s->cookie_name && cookie == NULL) {
+      errno = ENOMEM;
+      return -1;
+    }
+    headers[1] = cookie;
+    if (http_request (h, &req, resp) == -1) {
+      errno = EIO;
+      return -1;
+    }
+    if (resp->status == 206 && resp->len == len) {
+      pthread_mutex_lock (&s->lock);
+      if (s->fresh_gen == gen)
+        s->fresh_proven = true;
+      pthread_mutex_unlock (&s->lock);
+      return 0;
+    }
     log_debug ("%s: GET %s (%s): HTTP %ld with %zu bytes, expected 206 with %zu", s->rw.name,
                s->url, range, resp->status, resp->len, len);
-    int e = resp->status == 401 || resp->status == 403 ? EACCES : EIO;
+    status = resp->status;
+    e = status == 401 || status == 403 ? EACCES : EIO;
     http_response_free (resp);
+    if (status == 401 && round < 3 && renew (s, gen) == 0)
+      continue;
     errno = e;
     return -1;
   }
-  return 0;
 }
 
 struct rw *
@@ -118,10 +224,17 @@ https_rw_open (const char *name, const struct rw_open_args *args, int *exit_code
   s = calloc (1, sizeof *s);
   if (s == NULL)
     return NULL;
+  pthread_mutex_init (&s->lock, NULL);
   s->rw.ops = &https_ops;
   s->rw.name = strdup (name);
   s->url = strdup (name);
-  s->cookie_header = args->https_cookie ? xasprintf ("Cookie: %s", args->https_cookie) : NULL;
+  s->where = vs_datastore_path_of_url (name);
+  if (args->https_cookie) {
+    const char *eq = strchr (args->https_cookie, '=');
+    s->cookie_name = eq ? strndup (args->https_cookie, eq - args->https_cookie)
+      : strdup (args->https_cookie);
+    s->cookie = strdup (eq ? eq + 1 : "");
+  }
   if (args->https_tls) {
     s->tls.insecure = args->https_tls->insecure;
     s->cacert = args->https_tls->cacert ? strdup (args->https_tls->cacert) : NULL;
@@ -130,8 +243,8 @@ https_rw_open (const char *name, const struct rw_open_args *args, int *exit_code
     s->tls.thumbprint = s->thumbprint;
   }
   s->h = calloc (1, sizeof *s->h);
-  if (s->rw.name == NULL || s->url == NULL || s->h == NULL ||
-      (args->https_cookie && s->cookie_header == NULL)) {
+  if (s->rw.name == NULL || s->url == NULL || s->where == NULL || s->h == NULL ||
+      (args->https_cookie && (s->cookie_name == NULL || s->cookie == NULL))) {
     https_ops_close (&s->rw);
     return NULL;
   }

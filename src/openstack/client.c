@@ -197,7 +197,8 @@ os_call (struct os_client *c, const struct os_call *call, long *status)
   const char *what = call->what;
   string_vector hdrs = empty_vector;
   const char *mv;
-  bool reauthed = false;
+  bool reauthed = false, same_second_retried = false;
+  time_t reauth_at = 0;
   int conflicts = 0;
   long delay = c->conflict_delay_ms;
   json_t *result = NULL;
@@ -278,7 +279,26 @@ os_call (struct os_client *c, const struct os_call *call, long *status)
     if (resp.status == 401 && !reauthed && !(call->upload && call->upload->size < 0)) {
       log_info ("%s: the token was refused (expired or revoked): authenticating again", what);
       reauthed = true;
+      reauth_at = time (NULL);
       http_response_free (&resp);
+      if (os_reauth (c) == -1)
+        break;
+      continue;
+    }
+    if (resp.status == 401 && reauthed && !same_second_retried && time (NULL) - reauth_at <= 1
+        && !(call->upload && call->upload->size < 0)) {
+      /* Keystone keeps a revocation (of a user's tokens: password change,
+       * user disabled; of a project's) as "issued before" its time cut to
+       * the second, and Fernet tokens carry their issue time in whole
+       * seconds (keystone/models/revoke_model.py, revoke/backends/sql.py,
+       * token/providers/fernet): a token issued in the revocation's second
+       * is refused too.  Once more, in the next second. */
+      log_info ("%s: the new token was refused too (issued in the second of a revocation): "
+                "authenticating again in a second", what);
+      same_second_retried = true;
+      http_response_free (&resp);
+      sleep_ms (1100);
+      reauth_at = time (NULL);
       if (os_reauth (c) == -1)
         break;
       continue;

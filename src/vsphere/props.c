@@ -12,35 +12,65 @@
 #include "common/log.h"
 #include "common/util.h"
 
-json_t *
-vs_retrieve_fault (struct vsphere *vs, const char *specset_xml, struct vs_fault *f)
+int
+vs_retrieve_each (struct vsphere *vs, const char *specset_xml,
+                  const struct vs_object_sink *sink, struct vs_fault *f)
 {
   const json_t *pc = vs_get (vs_service_content (vs), "propertyCollector");
   CLEANUP_FREE char *args = xasprintf ("%s<options><maxObjects>1000</maxObjects></options>",
                                        specset_xml);
-  json_t *out = json_array ();
   char *token = NULL;
   xmlDocPtr doc = NULL;
   int r;
 
-  r = vs_call (vs, "RetrievePropertiesEx", vs_str (pc, "type"), vs_str (pc, "value"),
-               args, &doc, f);
+  if (args == NULL)
+    return -1;
+  r = vs_call_into (vs, "RetrievePropertiesEx", vs_str (pc, "type"), vs_str (pc, "value"),
+                    args, sink, &doc, f);
   while (r == 0) {
+    /* The objects went to the sink; the paging token stays in the answer. */
     xmlNodePtr rv = vs_xml_child (vs_xml_body (doc), "returnval");
     free (token);
-    token = rv ? vs_xml_collect_objects (rv, out) : NULL;
+    token = rv ? vs_xml_token (rv) : NULL;
     xmlFreeDoc (doc);
     doc = NULL;
     if (token == NULL)
-      return out;
+      return 0;
     {
       CLEANUP_FREE char *t = vs_xml_escape (token);
       CLEANUP_FREE char *cargs = xasprintf ("<token>%s</token>", t);
-      r = vs_call (vs, "ContinueRetrievePropertiesEx", vs_str (pc, "type"),
-                   vs_str (pc, "value"), cargs, &doc, f);
+      r = vs_call_into (vs, "ContinueRetrievePropertiesEx", vs_str (pc, "type"),
+                        vs_str (pc, "value"), cargs, sink, &doc, f);
     }
   }
   free (token);
+  return r;
+}
+
+/* A sink that keeps every object in a json array. */
+static int
+keep_object (void *array, const json_t *object)
+{
+  return json_array_append ((json_t *) array, (json_t *) object);
+}
+
+static void
+forget_objects (void *array, size_t n)
+{
+  size_t size = json_array_size (array);
+
+  while (n-- && size)
+    json_array_remove (array, --size);
+}
+
+json_t *
+vs_retrieve_fault (struct vsphere *vs, const char *specset_xml, struct vs_fault *f)
+{
+  json_t *out = json_array ();
+  struct vs_object_sink keep = { keep_object, forget_objects, out };
+
+  if (out && vs_retrieve_each (vs, specset_xml, &keep, f) == 0)
+    return out;
   json_decref (out);
   return NULL;
 }

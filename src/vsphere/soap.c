@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "vsphere/vsphere.h"
+#include "vsphere/datastore.h"
 #include "vsphere/xml.h"
 #include "common/cleanup.h"
 #include "common/error.h"
@@ -55,11 +56,25 @@ const char *vs_cookie (struct vsphere *vs) { return vs->cookie; }
 int vs_keepalive_start (struct vsphere *vs, int interval_s);
 void vs_keepalive_stop (struct vsphere *vs);
 
-/* One SOAP exchange, no re-login. */
+/* The HTTP layer hands the answer to the XML stream as it arrives. */
+static void
+answer_begin (void *stream)
+{
+  vs_xml_stream_begin (stream);
+}
+
+static bool
+answer_write (void *stream, const char *data, size_t len)
+{
+  return vs_xml_stream_feed (stream, data, len);
+}
+
+/* One SOAP exchange, no re-login; the answer parsed as it arrives, its
+ * objects handed to sink (may be NULL). */
 static int
-call_once (struct vsphere *vs, const char *method, const char *this_type,
-           const char *this_value, const char *args_xml, xmlDocPtr *answer,
-           struct vs_fault *fault)
+call_once_into (struct vsphere *vs, const char *method, const char *this_type,
+                const char *this_value, const char *args_xml,
+                const struct vs_object_sink *sink, xmlDocPtr *answer, struct vs_fault *fault)
 {
   CLEANUP_FREE char *tt = vs_xml_escape (this_type);
   CLEANUP_FREE char *tv = vs_xml_escape (this_value);
@@ -70,6 +85,8 @@ call_once (struct vsphere *vs, const char *method, const char *this_type,
   const char *headers[] = { "Content-Type: text/xml; charset=utf-8", action, NULL };
   struct http_request req = { 0 };
   struct http_response resp = { 0 };
+  struct vs_xml_stream *stream = NULL;
+  struct http_body_stream to_stream = { answer_begin, answer_write, NULL };
   xmlDocPtr doc = NULL;
   int r;
 
@@ -100,17 +117,39 @@ call_once (struct vsphere *vs, const char *method, const char *this_type,
    * may not (a duplicated CreateSnapshot would leave a snapshot behind). */
   req.idempotent = strncmp (method, "Retrieve", 8) == 0 || strncmp (method, "Continue", 8) == 0
     || strncmp (method, "Query", 5) == 0 || strcmp (method, "CurrentTime") == 0;
+  /* With a sink, the answer is parsed as it arrives and its objects leave
+   * it at once; else it is parsed once whole (and within
+   * http_max_body_mib): a tree is never built of an answer over the cap. */
+  if (sink) {
+    stream = vs_xml_stream_new (sink);
+    if (stream == NULL)
+      return -1;
+    to_stream.arg = stream;
+    req.stream = &to_stream;
+  }
   vs->round_trips++;
-  if (http_request (vs->http, &req, &resp) == -1)
+  if (http_request (vs->http, &req, &resp) == -1) {
+    vs_xml_stream_free (stream);
     return -1;
+  }
 
-  r = vs_parse_answer_why (resp.body, resp.len, &doc, fault, &why);
+  r = stream ? vs_xml_stream_end (stream, &doc, fault, &why)
+    : vs_parse_answer_why (resp.body, resp.len, &doc, fault, &why);
   if (r == -1)
     log_error ("%s: %s answered HTTP %ld with %s; is this a vSphere /sdk endpoint?",
                what, vs->url, resp.status, why ? why : "an answer ferry can't read");
+  vs_xml_stream_free (stream);
   http_response_free (&resp);
   *answer = doc;
   return r;
+}
+
+static int
+call_once (struct vsphere *vs, const char *method, const char *this_type,
+           const char *this_value, const char *args_xml, xmlDocPtr *answer,
+           struct vs_fault *fault)
+{
+  return call_once_into (vs, method, this_type, this_value, args_xml, NULL, answer, fault);
 }
 
 static int
@@ -166,7 +205,15 @@ vs_call (struct vsphere *vs, const char *method, const char *this_type,
          const char *this_value, const char *args_xml, xmlDocPtr *answer,
          struct vs_fault *fault)
 {
-  int r = call_once (vs, method, this_type, this_value, args_xml, answer, fault);
+  return vs_call_into (vs, method, this_type, this_value, args_xml, NULL, answer, fault);
+}
+
+int
+vs_call_into (struct vsphere *vs, const char *method, const char *this_type,
+              const char *this_value, const char *args_xml,
+              const struct vs_object_sink *sink, xmlDocPtr *answer, struct vs_fault *fault)
+{
+  int r = call_once_into (vs, method, this_type, this_value, args_xml, sink, answer, fault);
 
   if (r == 1 && strcmp (fault->type, "NotAuthenticated") == 0 && vs->logged_in
       && strcmp (method, "Logout") != 0) {
@@ -174,7 +221,7 @@ vs_call (struct vsphere *vs, const char *method, const char *this_type,
     vs_fault_free (fault);
     if (login (vs) != 0)
       return -1;
-    r = call_once (vs, method, this_type, this_value, args_xml, answer, fault);
+    r = call_once_into (vs, method, this_type, this_value, args_xml, sink, answer, fault);
   }
   return r;
 }
@@ -370,11 +417,25 @@ vs_keepalive_stop (struct vsphere *vs)
   vs->ka_running = false;
 }
 
+/* A second session with vs's server, user and TLS settings, on a
+ * connection of its own.  Reads only what vs_connect set, so another
+ * thread may call it while vs's owner uses vs. */
+int
+vs_connect_same (const struct vsphere *vs, struct vsphere **out)
+{
+  struct vs_opts o = { .host = vs->host, .user = vs->user, .password = vs->password,
+                       .insecure = vs->tls.insecure, .cacert = vs->cacert,
+                       .thumbprint = vs->thumbprint };
+
+  return vs_connect (&o, out);
+}
+
 void
 vs_disconnect (struct vsphere *vs)
 {
   if (vs == NULL)
     return;
+  vs_datastore_forget (vs);             /* datastore.c: no reader renews through vs now */
   vs_keepalive_stop (vs);
   if (vs->logged_in) {
     const json_t *sm = vs_get (vs->sc, "sessionManager");

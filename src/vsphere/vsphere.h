@@ -38,6 +38,10 @@ void vs_fault_free (struct vs_fault *f);
 int vs_connect (const struct vs_opts *opts, struct vsphere **out);
 /* Log out (best effort) and free. */
 void vs_disconnect (struct vsphere *vs);
+/* Connect and log in again as vs did (server, user, TLS settings): a new,
+ * independent session (vs_connect's return values).  Safe to call from
+ * another thread while vs's owner uses vs. */
+int vs_connect_same (const struct vsphere *vs, struct vsphere **out);
 
 /* Call METHOD on the managed object (this_type, this_value) with the
  * argument elements args_xml (already escaped XML, may be NULL).  On 0,
@@ -46,6 +50,13 @@ void vs_disconnect (struct vsphere *vs);
 int vs_call (struct vsphere *vs, const char *method, const char *this_type,
              const char *this_value, const char *args_xml, xmlDocPtr *answer,
              struct vs_fault *fault);
+
+/* vs_call with each object of a RetrieveResult answer handed to sink as it
+ * is read (xml.h), not kept in *answer. */
+int vs_call_into (struct vsphere *vs, const char *method, const char *this_type,
+                  const char *this_value, const char *args_xml,
+                  const struct vs_object_sink *sink, xmlDocPtr *answer,
+                  struct vs_fault *fault);
 
 /* vs_call for the common case: the returnval as json_t (json null when the
  * method returns nothing).  On a fault, logs "vCenter METHOD: TYPE: message"
@@ -83,6 +94,11 @@ const char *vs_cookie (struct vsphere *vs);
 json_t *vs_retrieve (struct vsphere *vs, const char *specset_xml);
 /* As vs_retrieve, but a SOAP fault is returned in *f, not logged. */
 json_t *vs_retrieve_fault (struct vsphere *vs, const char *specset_xml, struct vs_fault *f);
+/* As vs_retrieve_fault, but each object is handed to sink as soon as it is
+ * read, and none is kept: memory stays that of one object, whatever the
+ * inventory's size.  0, 1 for a SOAP fault (*f), -1 (logged). */
+int vs_retrieve_each (struct vsphere *vs, const char *specset_xml,
+                      const struct vs_object_sink *sink, struct vs_fault *f);
 /* Make sure the session is alive (some servers answer calls of a dead
  * session with ManagedObjectNotFound rather than NotAuthenticated): 0 if
  * it is, 1 if it was renewed, -1 if logging in again failed. */

@@ -30,6 +30,10 @@
  * nodes. */
 #define VS_XML_MAX_DEPTH 256
 #define VS_XML_MAX_ELEMENTS 8000000
+/* An answer read with a sink (vs_xml_stream) keeps as a tree only what is
+ * around its objects: a RetrieveResult's envelope, token or fault, a
+ * dozen elements. */
+#define VS_XML_MAX_TREE_ELEMENTS 10000
 
 /* Parse a SOAP answer; NULL if it is not well-formed XML or is over a
  * limit. */
@@ -66,6 +70,41 @@ int vs_parse_answer_why (const char *data, size_t len, xmlDocPtr *answer,
 /* Append the objects of a RetrieveResult (returnval) to out as
  * {"obj", "props", "missing"}; return its paging token (malloc'd) or NULL. */
 char *vs_xml_collect_objects (xmlNodePtr rv, json_t *out);
+/* One object of a RetrieveResult (an objects element) as
+ * {"obj", "props", "missing"}. */
+json_t *vs_xml_object_to_json (xmlNodePtr objects);
+/* The paging token of a RetrieveResult (returnval), malloc'd, or NULL. */
+char *vs_xml_token (xmlNodePtr rv);
+
+/* An answer read as it arrives, piece by piece, with the limits of
+ * vs_parse_answer_why checked as it grows.  With a sink, each object of a
+ * RetrieveResult (an objects element of the returnval) is handed over as
+ * {"obj", "props", "missing"} as soon as its end tag is read, and its XML
+ * freed: a retrieval of 10,000 VMs never holds more than one VM's XML. */
+struct vs_object_sink {
+  /* Take one object (borrowed): 0, or -1 to stop reading (out of memory). */
+  int (*take) (void *arg, const json_t *object);
+  /* Forget the last n objects taken: their answer is being read again
+   * (the HTTP layer retries after a lost connection). */
+  void (*forget) (void *arg, size_t n);
+  void *arg;
+};
+struct vs_xml_stream;
+/* sink may be NULL: the whole document is kept. */
+struct vs_xml_stream *vs_xml_stream_new (const struct vs_object_sink *sink);
+void vs_xml_stream_free (struct vs_xml_stream *s);
+/* Start reading an answer, or start again: what was read is dropped (and
+ * the objects given to the sink forgotten). */
+int vs_xml_stream_begin (struct vs_xml_stream *s);
+/* The next piece of the answer.  false: stop reading (the sink said so);
+ * malformed or over-limit XML is not a reason: the rest is read and
+ * ignored, and vs_xml_stream_end says why. */
+bool vs_xml_stream_feed (struct vs_xml_stream *s, const char *data, size_t len);
+/* The whole answer was fed: vs_parse_answer_why's results, with *answer
+ * the document without the objects handed to the sink (its returnval
+ * keeps the paging token). */
+int vs_xml_stream_end (struct vs_xml_stream *s, xmlDocPtr *answer, struct vs_fault *fault,
+                       char **why);
 
 /* Escape text for inclusion in XML (malloc'd). */
 char *vs_xml_escape (const char *s);

@@ -8,6 +8,7 @@ package main
 //     as to any managed object: session checks, fault and response encoding stay vcsim's own.
 //   - CreateSnapshot_Task is passed to vcsim, then the CBT bookkeeping runs (cbt.go).
 //   - /nfc/ is served by the harness (ExportVm lease downloads, export.go).
+//   - /folder needs a live session or the lab user's basic credentials (folder.go).
 //   - disk downloads (/folder/, /nfc/) are paced by <state>/throttle (throttle.go).
 // Everything else goes to vcsim untouched.
 
@@ -49,6 +50,9 @@ var taskRef = regexp.MustCompile(`<returnval[^>]*>(task-[0-9]+)</returnval>`)
 func (l *lab) wrap(inner http.Handler) http.Handler {
 	l.inner = inner
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isFolderPath(r.URL.Path) && !l.checkFolder(w, r) {
+			return
+		}
 		if r.Method == http.MethodGet && (strings.HasPrefix(r.URL.Path, "/folder/") ||
 			strings.HasPrefix(r.URL.Path, "/nfc/")) {
 			w = l.throttle.wrap(w, r.URL.Path)
