@@ -62,6 +62,7 @@ int cmd_teardown (struct cli *cli, int argc, char **argv);
 int cmd_sync (struct cli *cli, int argc, char **argv);
 int cmd_cutover (struct cli *cli, int argc, char **argv);
 int cmd_rollback (struct cli *cli, int argc, char **argv);
+int cmd_verify_boot (struct cli *cli, int argc, char **argv);
 
 /* ferry as an Ansible binary module (ansible.c): the module name if ferry
  * was started under a module's name (AnsiballZ_<name>, <name>,

@@ -133,6 +133,25 @@ const struct command commands[] = {
     "      --print-argv         print the NBD server's command line (no secrets) and exit\n"
     "      --workdir DIR        private directory for the socket (default /tmp/ferry-disk-server-PID)\n"
     "Prints the NBD URI (nbd+unix:///?socket=...) and serves until SIGINT/SIGTERM.\n" },
+  { "verify-boot", cmd_verify_boot,
+    "Check (--fix) a converted Linux guest's boot chain for disk names KVM lacks (plumbing)",
+    "ferry verify-boot [--fix] [--format table|json] [--disk-format raw|qcow2] [--log FILE] "
+    "DISK...",
+    "DISK...: the guest's disks in ferry's attach order (the first is /dev/vda).\n"
+    "Lists every block-device reference of the boot chain (kernel command lines of\n"
+    "grub.cfg, /etc/default/grub, menu.lst, BLS entries, grubenv; fstab, crypttab,\n"
+    "lvm.conf filters, mdadm.conf, multipath.conf, initramfs RESUME, dracut\n"
+    "add_device) and whether it resolves on KVM with virtio-blk.\n"
+    "      --fix                rewrite the source's device names (sda1 -> UUID=...) where\n"
+    "                           they map to the expected filesystem; rebuild the initramfs\n"
+    "                           inside the guest if a file it holds changed.  Nothing is\n"
+    "                           written when any reference is refused\n"
+    "      --format FMT         table (default) or json\n"
+    "      --disk-format FMT    raw (default: never probed) or qcow2\n"
+    "      --log FILE           append libguestfs's messages and the in-guest commands' output\n"
+    "Exit status 0 all resolve (after the fixes with --fix; also for a guest that is not\n"
+    "Linux: not covered), 1 some do not but --fix would fix them all, 6 some cannot be\n"
+    "fixed (refused: file, line and what to do) or the disks could not be inspected.\n" },
   { "conversion-host", cmd_conversion_host,
     "Deploy, show or delete the conversion host in the destination cloud",
     "ferry conversion-host deploy|status|delete [-e @FILE]... [--name NAME] [--parallel N] "

@@ -57,6 +57,7 @@ static const char *const disk_sources[] = { "auto", "vddk", "https", "export", "
 static const struct domain domains[] = {
   /* Integers: bounded so that the (int) casts of their readers can't wrap. */
   INT ("shutdown_timeout", 0, 86400, "seconds"),
+  INT ("verify_boot_timeout", 30, 86400, "seconds"),
   INT ("sync_interval", 1, 604800, "seconds"),
   INT ("ferry_parallel", 1, 1000, NULL),
   INT ("ferry_max_disks", 1, 1000, NULL),

@@ -389,6 +389,23 @@ board_draw (struct board *b, bool final)
   log_set_status (text);
 }
 
+void
+board_vm_note (struct board *b, const char *vm, const char *key, json_t *value)
+{
+  json_t *r, *notes;
+
+  pthread_mutex_lock (&b->lock);
+  r = json_object_get (b->vms, vm);
+  if (r && value) {
+    notes = json_object_get (r, "notes");
+    if (notes == NULL)
+      json_object_set_new (r, "notes", notes = json_object ());
+    json_object_set (notes, key, value);
+  }
+  pthread_mutex_unlock (&b->lock);
+  json_decref (value);
+}
+
 json_t *
 board_vm_report (struct board *b, const char *vm)
 {
@@ -413,6 +430,8 @@ board_vm_report (struct board *b, const char *vm)
                      "exit_code", json_object_get (r, "exit_code"),
                      "error", json_object_get (r, "error"),
                      "seconds", json_object_get (r, "seconds"), "disks", disks);
+    if (out)
+      json_object_update (out, json_object_get (r, "notes"));
   }
   pthread_mutex_unlock (&b->lock);
   return out;

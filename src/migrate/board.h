@@ -73,5 +73,8 @@ void board_draw (struct board *b, bool final);
 /* What a VM did: a new {vm, result, exit_code, error, seconds, disks:
  * [...]}, or NULL if it never started. */
 json_t *board_vm_report (struct board *b, const char *vm);
+/* Add key: value (a reference taken) to the VM's entry in the report
+ * (e.g. "boot_chain": what the conversion's verification found and changed). */
+void board_vm_note (struct board *b, const char *vm, const char *key, json_t *value);
 
 #endif

@@ -19,6 +19,17 @@ const char *convert_program (void);
 int convert_guest (const struct config *cfg, const json_t *vm, const json_t *devices,
                    const char *workdir, const char *log_path);
 
+/* After convert_guest, before the instance (convert-verify.c): the guest's
+ * boot chain verified and fixed where safe (src/bootchain/; unless
+ * skip_verify_boot), then with verify_boot one boot under QEMU.
+ * *boot_chain and *boot_check get what was found (new references, or NULL
+ * when not done) for the state and the report.  0, FERRY_EXIT_CONVERSION
+ * after naming what would not boot and what to do, or
+ * FERRY_EXIT_INTERRUPTED. */
+int convert_verify (const struct config *cfg, const json_t *vm, const json_t *devices,
+                    const char *workdir, const char *log_path, json_t **boot_chain,
+                    json_t **boot_check);
+
 /* Before anything is copied: what converting this VM needs is here
  * (virt-v2v-in-place; a guest OS it converts; virtio-win >= 1.9.40 for
  * Windows).  0, or FERRY_EXIT_CONVERSION after logging what to install. */

@@ -746,6 +746,27 @@ copy_disks (struct ctx *c, struct disk_job *jobs, size_t n, double *copy_s)
   return p.rc;
 }
 
+/* The converted guest's boot verified (convert_verify), what was found
+ * kept in the state and the report. */
+static int
+verify_converted (struct ctx *c, struct vm_state *st, const json_t *vm, const json_t *devices,
+                  const char *clog)
+{
+  json_t *chain = NULL, *check = NULL;
+  int rc = convert_verify (c->cfg, vm, devices, st->dir, clog, &chain, &check);
+
+  if (chain) {
+    json_object_set (st->j, "boot_chain", chain);
+    board_vm_note (c->sh->board, c->vmname, "boot_chain", chain);
+  }
+  if (check) {
+    json_object_set (st->j, "boot_check", check);
+    board_vm_note (c->sh->board, c->vmname, "boot_check", check);
+  }
+  state_save (st);
+  return rc;
+}
+
 /* ---- without a conversion host: local images through Glance ---- */
 
 /* Copy each disk not done yet to a local raw image in the VM's data dir,
@@ -802,6 +823,21 @@ glance_path (struct ctx *c, struct vm_state *st, const json_t *vm, const char *s
         json_array_append (todo, d);
     if (json_array_size (todo) && (rc = convert_guest (c->cfg, vm, todo, st->dir, clog)))
       return rc;
+    if (json_array_size (todo) && (rc = verify_converted (c, st, vm, todo, clog))) {
+      /* Refused: the next run starts again from the source's disks. */
+      json_array_foreach (disks, i, d) {
+        CLEANUP_FREE char *k = xasprintf ("%lld", (long long) json_integer_value (json_object_get (d, "key")));
+        CLEANUP_FREE char *file = xasprintf ("%s/disk-%s.raw", st->dir, k);
+        json_t *rec = json_object_get (state_obj (st, "volumes"), k);
+        if (rec && !json_string_value (json_object_get (rec, "id"))) {
+          json_object_set_new (rec, "copied", json_false ());
+          if (file)
+            unlink (file);
+        }
+      }
+      state_save (st);
+      return rc;
+    }
   }
   /* 3. Glance, then a volume from each image. */
   json_array_foreach (disks, i, d) {
@@ -1221,7 +1257,7 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
   bool glance = !config_get_bool (c->cfg, "use_conversion_host") || c->o->no_conversion_host;
   double t0 = now_s (), c0 = *copy_s, down_t0 = 0;
   int rc = 0;
-  bool interruption_said = false;
+  bool interruption_said = false, refused = false;
   size_t i;
   json_t *d;
   char ts[32];
@@ -1696,6 +1732,10 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
     json_object_set_new (st.j, "conversion", json_string ("running"));
     state_save (&st);
     rc = convert_guest (c->cfg, vm, devices, st.dir, clog);
+    if (rc == 0) {
+      rc = verify_converted (c, &st, vm, devices, clog);
+      refused = rc == FERRY_EXIT_CONVERSION;
+    }
     if (rc) {
       /* The volumes go back to what was copied: no half-converted guest
        * stays behind, and a rerun converts again. */
@@ -1718,9 +1758,15 @@ migrate_one (struct ctx *c, const json_t *vm, double *api_s, double *copy_s)
                    : "the next run restores the volumes from their restore points first");
         goto out;
       }
-      log_error ("VM %s: conversion failed: no instance was created; the full log is %s; "
-                 "fix the cause and run ferry migrate again (the disks are not copied again)",
-                 vmname, clog);
+      if (refused)
+        log_error ("VM %s: the converted guest was refused (above): no instance was created%s; "
+                   "fix the cause and run ferry migrate again (the disks are not copied again)",
+                   vmname, strstr (json_string_value (json_object_get (st.j, "conversion")) ?: "",
+                                   "restored") ? " and the volumes were restored as copied" : "");
+      else
+        log_error ("VM %s: conversion failed: no instance was created; the full log is %s; "
+                   "fix the cause and run ferry migrate again (the disks are not copied again)",
+                   vmname, clog);
       goto out;
     }
     convert_restore_points_drop (c->os, vmname, points);

@@ -1,0 +1,168 @@
+/* ferry verify-boot (plumbing): the boot-chain verifier of a converted
+ * guest's disks (src/bootchain/bootchain.h), alone: list every block-device
+ * reference of the boot chain and whether it resolves on KVM, and with
+ * --fix rewrite what is safe.  What `migrate` runs after the conversion. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <unistd.h>
+#include <getopt.h>
+
+#include "cli/cli.h"
+#include "bootchain/bootchain.h"
+#include "common/cleanup.h"
+#include "common/error.h"
+#include "common/log.h"
+
+enum { OPT_FIX = 0x200, OPT_FORMAT, OPT_DISK_FORMAT, OPT_LOG };
+
+static void
+print_table (const struct bootchain_result *r)
+{
+  size_t counts[BOOTCHAIN_UNCHECKED + 1] = { 0 };
+
+  if (r->os_product || r->os_root)
+    printf ("guest: %s %s, root %s, initramfs %s\n", r->os_distro ? r->os_distro : "",
+            r->os_product ? r->os_product : "?",
+            r->os_root ? r->os_root : "?", r->initramfs_tool ? r->initramfs_tool : "-");
+  if (r->n_refs)
+    printf ("%-10s %-34s %-14s %-28s %s\n", "STATE", "FILE:LINE", "KEY", "DEVICE",
+            "ON THE TARGET");
+  for (size_t i = 0; i < r->n_refs; i++) {
+    const struct bootchain_ref *f = &r->refs[i];
+    CLEANUP_FREE char *where = NULL;
+    if (asprintf (&where, "%s:%u", f->file, f->line) == -1)
+      where = NULL;
+    counts[f->state]++;
+    printf ("%-10s %-34s %-14s %-28s %s%s%s%s%s\n", bootchain_state_name (f->state),
+            where ? where : f->file, f->key, f->device,
+            f->target ? f->target : "",
+            f->replacement ? (f->target ? " -> " : "-> ") : "",
+            f->replacement ? f->replacement : "",
+            f->note && f->state != BOOTCHAIN_REFUSED ? (f->target ? "  " : "") : "",
+            f->note && f->state != BOOTCHAIN_REFUSED ? f->note : "");
+  }
+  if (r->n_changes) {
+    printf ("\nchanged:\n");
+    for (size_t i = 0; i < r->n_changes; i++)
+      printf ("  %s:%u\n    - %s\n    + %s\n", r->changes[i].file, r->changes[i].line,
+              r->changes[i].old_text, r->changes[i].new_text);
+  }
+  if (r->initramfs_command)
+    printf ("\ninitramfs: %s (%s, as %s changed)\n",
+            r->initramfs_rebuilt ? "rebuilt" : "would be rebuilt", r->initramfs_command,
+            r->initramfs_reason ? r->initramfs_reason : "?");
+  if (r->n_refusals) {
+    printf ("\nrefused:\n");
+    for (size_t i = 0; i < r->n_refusals; i++)
+      printf ("  %s:%u: %s\n", r->refusals[i].file, r->refusals[i].line,
+              r->refusals[i].reason);
+  }
+  printf ("\n%s: %zu reference%s: %zu resolved, %zu fixed, %zu fixable, %zu refused, "
+          "%zu unchecked (%.0f s)\n", bootchain_status_name (r->status), r->n_refs,
+          r->n_refs == 1 ? "" : "s", counts[BOOTCHAIN_RESOLVED], counts[BOOTCHAIN_FIXED],
+          counts[BOOTCHAIN_FIXABLE], counts[BOOTCHAIN_REFUSED], counts[BOOTCHAIN_UNCHECKED],
+          r->seconds);
+  if (r->error)
+    printf ("%s\n", r->error);
+}
+
+int
+cmd_verify_boot (struct cli *cli, int argc, char **argv)
+{
+  static const struct option opts[] = {
+    CLI_COMMON_LONG,
+    { "fix", no_argument, NULL, OPT_FIX },
+    { "format", required_argument, NULL, OPT_FORMAT },
+    { "disk-format", required_argument, NULL, OPT_DISK_FORMAT },
+    { "log", required_argument, NULL, OPT_LOG },
+    { NULL, 0, NULL, 0 }
+  };
+  struct bootchain_opts o = { 0 };
+  struct bootchain_result *res;
+  const char *format = "table";
+  int c, r;
+
+  opterr = 0;
+  while ((c = getopt_long (argc, argv, "+" CLI_COMMON_SHORT, opts, NULL)) != -1) {
+    if (cli_common_option (cli, c, optarg))
+      continue;
+    switch (c) {
+    case OPT_FIX:
+      o.fix = true;
+      break;
+    case OPT_FORMAT:
+      format = optarg;
+      break;
+    case OPT_DISK_FORMAT:
+      o.disk_format = optarg;
+      break;
+    case OPT_LOG:
+      o.logpath = optarg;
+      break;
+    default:
+      return cli_bad_option (cli, argv);
+    }
+  }
+  if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0) {
+    fprintf (stderr, "ferry verify-boot: --format must be table or json, not '%s'\n", format);
+    return FERRY_EXIT_USAGE;
+  }
+  if (o.disk_format && strcmp (o.disk_format, "raw") != 0
+      && strcmp (o.disk_format, "qcow2") != 0) {
+    fprintf (stderr, "ferry verify-boot: --disk-format must be raw or qcow2, not '%s'\n",
+             o.disk_format);
+    return FERRY_EXIT_USAGE;
+  }
+  if (optind >= argc) {
+    fprintf (stderr, "ferry verify-boot: no disk given\nUsage: %s\n", cli->cmd->usage);
+    return FERRY_EXIT_USAGE;
+  }
+  for (int i = optind; i < argc; i++)
+    if (access (argv[i], o.fix ? R_OK | W_OK : R_OK) == -1) {
+      fprintf (stderr, "ferry verify-boot: %s: %s\n", argv[i], strerror (errno));
+      return FERRY_EXIT_USAGE;
+    }
+  r = cli_load_config (cli);
+  if (r)
+    return r;
+
+  res = bootchain_verify ((const char *const *) argv + optind, &o);
+  if (res == NULL) {
+    log_error ("verify-boot: out of memory");
+    return FERRY_EXIT_FAILED;
+  }
+  if (strcmp (format, "json") == 0) {
+    CLEANUP_JSON json_t *j = bootchain_result_json (res);
+    if (j)
+      json_dumpf (j, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+    printf ("\n");
+  }
+  else
+    print_table (res);
+  switch (res->status) {
+  case BOOTCHAIN_STATUS_OK:
+    r = FERRY_EXIT_OK;
+    break;
+  case BOOTCHAIN_STATUS_SKIPPED:
+    log_warn ("verify-boot: %s", res->error);
+    r = FERRY_EXIT_OK;
+    break;
+  case BOOTCHAIN_STATUS_NEEDS_FIX:
+    log_warn ("verify-boot: some references do not resolve on KVM; --fix rewrites them");
+    r = FERRY_EXIT_FAILED;
+    break;
+  case BOOTCHAIN_STATUS_REFUSED:
+    log_error ("verify-boot: refused: the guest would not boot on KVM as it is; nothing was "
+               "changed");
+    r = FERRY_EXIT_CONVERSION;
+    break;
+  case BOOTCHAIN_STATUS_ERROR:
+  default:
+    r = FERRY_EXIT_CONVERSION;
+    break;
+  }
+  bootchain_result_free (res);
+  return r;
+}
