@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bootchain/boot-check.h"
+#include "bootchain/bootchain.h"
 #include "common/cleanup.h"
 #include "common/log.h"
 #include "common/signals.h"
@@ -199,7 +200,8 @@ qemu_argv (const struct boot_check_opts *o, bool kvm, const char *vars, string_v
   }
   for (size_t i = 0; o->disks[i]; i++) {
     r |= add (v, strdup ("-drive"));
-    r |= add (v, xasprintf ("file=%s,format=raw,if=none,id=disk%zu,cache=unsafe", o->disks[i], i));
+    r |= add (v, xasprintf ("file=%s,format=%s,if=none,id=disk%zu,cache=unsafe", o->disks[i],
+                            o->disk_format ? o->disk_format : "raw", i));
     r |= add (v, strdup ("-device"));
     r |= add (v, xasprintf ("%s,drive=disk%zu%s", scsi ? "scsi-hd,bus=scsi0.0" : "virtio-blk-pci",
                             i, i == 0 ? ",bootindex=1" : ""));
@@ -417,6 +419,31 @@ json_t *
 boot_check_result_json (const struct boot_check_result *res)
 {
   static const char *const names[] = { "booted", "failed", "unable", "interrupted" };
-  return json_pack ("{s:s, s:s?, s:f, s:s}", "result", names[res->verdict], "reason",
-                    res->reason, "seconds", res->seconds, "accelerator", res->kvm ? "kvm" : "tcg");
+  return json_pack ("{s:s, s:s?, s:f, s:s, s:s}", "result", names[res->verdict], "reason",
+                    res->reason, "seconds", res->seconds, "accelerator", res->kvm ? "kvm" : "tcg",
+                    "boot", res->direct ? "default entry's kernel" : "boot loader");
+}
+
+enum boot_check_verdict
+boot_check_guest (struct boot_check_opts *o, const struct bootchain_result *chain,
+                  struct boot_check_result *res)
+{
+  const char *what = o->what ? o->what : "guest";
+  bool direct = chain && chain->boot_kernel && chain->boot_cmdline
+    && !strstr (chain->boot_cmdline, "console=ttyS");
+
+  if (direct) {
+    o->kernel = chain->boot_kernel;
+    o->initrd = chain->boot_initrd;
+    o->append = chain->boot_cmdline;
+    log_info ("%s: the guest's boot loader does not write to the serial console: the boot "
+              "test boots its default entry's kernel and initramfs directly, with its command "
+              "line and console=ttyS0", what);
+  }
+  else if (chain && chain->boot_note)
+    log_info ("%s: the boot test boots through the guest's boot loader (%s)", what,
+              chain->boot_note);
+  boot_check_run (o, res);
+  res->direct = direct;
+  return res->verdict;
 }

@@ -22,6 +22,7 @@
 
 struct boot_check_opts {
   const char *const *disks;   /* the converted disks, in the order attached on the target */
+  const char *disk_format;    /* "raw" (NULL) or "qcow2" */
   const char *disk_bus;       /* "virtio" (virtio-blk, default) or "scsi" (virtio-scsi) */
   const char *nic_model;      /* QEMU device, default "virtio-net-pci" */
   const char *mac;            /* the first NIC's MAC, or NULL */
@@ -49,6 +50,7 @@ struct boot_check_result {
   char *reason;               /* what was seen: "login prompt", "the initramfs waited for
                                * its root device (ALERT! ... does not exist)", ... */
   bool kvm;                   /* KVM was used (else TCG) */
+  bool direct;                /* the default entry's kernel was booted directly */
 };
 
 /* Boot the disks as described and wait for a verdict.  Returns the
@@ -56,10 +58,22 @@ struct boot_check_result {
 enum boot_check_verdict boot_check_run (const struct boot_check_opts *opts,
                                         struct boot_check_result *res);
 
+struct bootchain_result;
+/* The boot test of a guest whose boot chain was verified (chain: from
+ * bootchain_verify with opts.boot_dir, or NULL): through its own boot
+ * loader when its default entry's command line has console=ttyS0 (or the
+ * entry is unknown), else that entry's kernel and initramfs directly with
+ * console=ttyS0 added (opts->kernel, initrd and append are set so).
+ * res->direct says which. */
+enum boot_check_verdict boot_check_guest (struct boot_check_opts *opts,
+                                          const struct bootchain_result *chain,
+                                          struct boot_check_result *res);
+
 void boot_check_result_clear (struct boot_check_result *res);
 
 /* {"result": "booted"|"failed"|"unable"|"interrupted", "reason", "seconds",
- *  "accelerator": "kvm"|"tcg"}: for the state and the report. */
+ *  "accelerator": "kvm"|"tcg", "boot": "boot loader"|"default entry's kernel"}:
+ *  for the state and the report. */
 json_t *boot_check_result_json (const struct boot_check_result *res);
 
 /* Which line of a serial console's text says how the boot went: 1 user

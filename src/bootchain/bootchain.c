@@ -676,6 +676,109 @@ collect (struct session *s)
   return 0;
 }
 
+/* A path of the boot loader's (relative to its root) as a path in the
+ * guest: as written, or under /boot when /boot is its own filesystem. */
+static char *
+boot_path (guestfs_h *g, const char *p)
+{
+  char *b;
+
+  if (p == NULL)
+    return NULL;
+  if (guest_has (g, p))
+    return strdup (p);
+  b = xasprintf ("/boot%s%s", *p == '/' ? "" : "/", p);
+  if (b && guest_has (g, b))
+    return b;
+  free (b);
+  return NULL;
+}
+
+/* The default entry of the first root's boot loader: grub.cfg's first
+ * menuentry, else (a grub.cfg that reads BLS entries) the last BLS entry in
+ * version order with grubenv's $kernelopts expanded.  Copies the kernel
+ * and initramfs to dir; sets r->boot_* or r->boot_note. */
+static void
+extract_default_entry (struct session *s, const char *dir)
+{
+  static const char *const cfgs[] = { "/boot/grub/grub.cfg", "/boot/grub2/grub.cfg",
+                                      "/boot/grub/menu.lst", "/boot/grub/grub.conf", NULL };
+  guestfs_h *g = s->g;
+  struct bootchain_result *r = s->r;
+  char *kernel = NULL, *initrd = NULL, *args = NULL;
+  CLEANUP_FREE char *gk = NULL, *gi = NULL, *hk = NULL, *hi = NULL;
+  const char *from = NULL;
+
+  if (mount_root (s, s->roots.ptr[0], false) == -1) {
+    r->boot_note = strdup ("the guest's root could not be mounted");
+    return;
+  }
+  for (size_t i = 0; cfgs[i] && kernel == NULL; i++) {
+    size_t n;
+    CLEANUP_FREE char *c = guest_has (g, cfgs[i]) ? guestfs_read_file (g, cfgs[i], &n) : NULL;
+    if (c && bc_grub_default_entry (c, n, &kernel, &initrd, &args) == 0)
+      from = cfgs[i];
+  }
+  if (kernel == NULL) {
+    char **entries = guestfs_glob_expand (g, "/boot/loader/entries/*.conf");
+    size_t n = 0, len;
+    while (entries && entries[n])
+      n++;
+    /* glob's order is by name: the newest kernel's entry sorts last. */
+    if (n) {
+      CLEANUP_FREE char *c = guestfs_read_file (g, entries[n - 1], &len);
+      if (c && bc_bls_entry (c, len, &kernel, &initrd, &args) == 0)
+        from = "/boot/loader/entries";
+    }
+    free_strings (entries);
+    if (kernel && strstr (args, "$kernelopts")) {
+      size_t n2;
+      CLEANUP_FREE char *env = guest_has (g, "/boot/grub2/grubenv")
+        ? guestfs_read_file (g, "/boot/grub2/grubenv", &n2) : NULL;
+      const char *ko = env ? strstr (env, "kernelopts=") : NULL;
+      if (ko) {
+        size_t kl = strcspn (ko + 11, "\n");
+        char *na = xasprintf ("%.*s", (int) kl, ko + 11);
+        free (args);
+        args = na;
+      }
+    }
+  }
+  if (kernel == NULL) {
+    r->boot_note = strdup ("no boot entry with a kernel was found (grub.cfg, menu.lst, BLS)");
+    goto out;
+  }
+  gk = boot_path (g, kernel);
+  gi = boot_path (g, initrd);
+  hk = xasprintf ("%s/vmlinuz", dir);
+  hi = xasprintf ("%s/initrd", dir);
+  if (gk == NULL || (initrd && gi == NULL)) {
+    r->boot_note = xasprintf ("the default entry of %s names %s%s%s, which %s not in the guest",
+                              from, kernel, initrd ? " and " : "", initrd ? initrd : "",
+                              initrd ? "are" : "is");
+    goto out;
+  }
+  if (hk == NULL || hi == NULL || guestfs_download (g, gk, hk) == -1
+      || (gi && guestfs_download (g, gi, hi) == -1)) {
+    r->boot_note = xasprintf ("copying the kernel %s out of the guest: %s", gk, gerr (g));
+    goto out;
+  }
+  r->boot_kernel = hk;
+  r->boot_initrd = gi ? hi : NULL;
+  r->boot_cmdline = args;
+  hk = NULL;
+  if (gi)
+    hi = NULL;
+  args = NULL;
+  log_info ("bootchain: default boot entry (%s): %s%s%s %s", from, gk, gi ? " + " : "",
+            gi ? gi : "", r->boot_cmdline);
+ out:
+  free (kernel);
+  free (initrd);
+  free (args);
+  guestfs_umount_all (g);
+}
+
 static void
 run (struct session *s, const char *const *disks, const struct bootchain_opts *o)
 {
@@ -746,6 +849,8 @@ run (struct session *s, const char *const *disks, const struct bootchain_opts *o
     return;
   }
   log_refusals (r);
+  if (o->boot_dir && r->status == BOOTCHAIN_STATUS_OK)
+    extract_default_entry (s, o->boot_dir);
   if (guestfs_shutdown (s->g) == -1 && o->fix) {
     r->status = BOOTCHAIN_STATUS_ERROR;
     r->error = xasprintf ("closing the disks: %s", gerr (s->g));
@@ -832,6 +937,10 @@ bootchain_result_free (struct bootchain_result *r)
   free (r->initramfs_tool);
   free (r->initramfs_command);
   free (r->initramfs_reason);
+  free (r->boot_kernel);
+  free (r->boot_initrd);
+  free (r->boot_cmdline);
+  free (r->boot_note);
   free (r);
 }
 

@@ -85,6 +85,9 @@ struct bootchain_result {
   struct bootchain_refusal *refusals; size_t n_refusals;
   size_t n_disks;
   double seconds;           /* wall time, appliance included */
+  /* With opts.boot_dir: the default entry, for a direct kernel boot (files
+   * in boot_dir; boot_initrd may be NULL), or all NULL and boot_note why. */
+  char *boot_kernel, *boot_initrd, *boot_cmdline, *boot_note;
 };
 
 struct bootchain_opts {
@@ -93,6 +96,8 @@ struct bootchain_opts {
   const char *disk_format;  /* "raw" (NULL) or "qcow2"; never probed */
   const char *logpath;      /* libguestfs's messages and in-guest command output,
                              * appended; NULL: none */
+  const char *boot_dir;     /* if set and the guest is OK: its default boot entry's
+                             * kernel and initramfs are copied here (boot_kernel...) */
 };
 
 /* Verify (and with opts->fix, fix) the boot chain of the guest on disks,

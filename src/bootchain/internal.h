@@ -76,6 +76,15 @@ int bc_scan (const char *path, enum bc_file_kind kind, const char *content, size
 
 void bc_item_free (struct bc_item *it);
 
+/* The default (first) entry of a grub.cfg / menu.lst, or of one BLS entry
+ * file: the kernel's and the initramfs's paths as written (relative to the
+ * boot loader's root: "/vmlinuz-..." when /boot is its own filesystem) and
+ * the kernel's arguments; malloc'd (*initrd may be NULL).  0, or -1 when
+ * there is no kernel line (a grub.cfg that reads BLS entries). entry.c */
+int bc_grub_default_entry (const char *cfg, size_t len, char **kernel, char **initrd,
+                           char **args);
+int bc_bls_entry (const char *conf, size_t len, char **kernel, char **initrd, char **args);
+
 /* A block device on the disks: whole disk, partition, LV or md array. */
 struct bc_dev {
   char *dev;                /* the appliance's name: /dev/sda1, /dev/vg/lv */

@@ -1,7 +1,8 @@
 /* ferry verify-boot (plumbing): the boot-chain verifier of a converted
  * guest's disks (src/bootchain/bootchain.h), alone: list every block-device
- * reference of the boot chain and whether it resolves on KVM, and with
- * --fix rewrite what is safe.  What `migrate` runs after the conversion. */
+ * reference of the boot chain and whether it resolves on KVM, with --fix
+ * rewrite what is safe, and with --boot boot the disks once under QEMU
+ * (boot-check.h).  What `migrate` runs after the conversion (verify_boot). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +12,14 @@
 
 #include "cli/cli.h"
 #include "bootchain/bootchain.h"
+#include "bootchain/boot-check.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/util.h"
+#include "config/validate.h"
 
-enum { OPT_FIX = 0x200, OPT_FORMAT, OPT_DISK_FORMAT, OPT_LOG };
+enum { OPT_FIX = 0x200, OPT_FORMAT, OPT_DISK_FORMAT, OPT_LOG, OPT_BOOT, OPT_BOOT_TIMEOUT };
 
 static void
 print_table (const struct bootchain_result *r)
@@ -77,11 +81,17 @@ cmd_verify_boot (struct cli *cli, int argc, char **argv)
     { "format", required_argument, NULL, OPT_FORMAT },
     { "disk-format", required_argument, NULL, OPT_DISK_FORMAT },
     { "log", required_argument, NULL, OPT_LOG },
+    { "boot", no_argument, NULL, OPT_BOOT },
+    { "boot-timeout", required_argument, NULL, OPT_BOOT_TIMEOUT },
     { NULL, 0, NULL, 0 }
   };
   struct bootchain_opts o = { 0 };
   struct bootchain_result *res;
   const char *format = "table";
+  bool boot = false, boot_ok = false;
+  long long boot_timeout = 600;
+  char boot_dir[] = "/var/tmp/ferry-verify-boot-XXXXXX";
+  CLEANUP_JSON json_t *boot_json = NULL;
   int c, r;
 
   opterr = 0;
@@ -100,6 +110,16 @@ cmd_verify_boot (struct cli *cli, int argc, char **argv)
       break;
     case OPT_LOG:
       o.logpath = optarg;
+      break;
+    case OPT_BOOT:
+      boot = true;
+      break;
+    case OPT_BOOT_TIMEOUT:
+      if (parse_int_range (optarg, 30, 86400, &boot_timeout) == -1) {
+        fprintf (stderr, "ferry verify-boot: --boot-timeout needs seconds from 30 to 86400, "
+                 "not '%s'\n", optarg);
+        return FERRY_EXIT_USAGE;
+      }
       break;
     default:
       return cli_bad_option (cli, argv);
@@ -128,26 +148,77 @@ cmd_verify_boot (struct cli *cli, int argc, char **argv)
   if (r)
     return r;
 
+  if (boot) {
+    if (mkdtemp (boot_dir) == NULL) {
+      log_error ("verify-boot: cannot make %s: %s", boot_dir, strerror (errno));
+      return FERRY_EXIT_FAILED;
+    }
+    o.boot_dir = boot_dir;
+  }
   res = bootchain_verify ((const char *const *) argv + optind, &o);
   if (res == NULL) {
     log_error ("verify-boot: out of memory");
+    if (boot)
+      rmdir (boot_dir);
     return FERRY_EXIT_FAILED;
+  }
+  /* --boot: once the boot chain is sound, one boot under QEMU. */
+  if (boot && (res->status == BOOTCHAIN_STATUS_OK || res->status == BOOTCHAIN_STATUS_SKIPPED)) {
+    CLEANUP_FREE char *console = xasprintf ("%s/console", boot_dir);
+    struct boot_check_opts bo = {
+      .disks = (const char *const *) argv + optind, .disk_format = o.disk_format,
+      .timeout_s = (int) boot_timeout, .console_log = console, .what = "verify-boot",
+    };
+    struct boot_check_result br;
+    boot_check_guest (&bo, res, &br);
+    boot_json = boot_check_result_json (&br);
+    boot_ok = br.verdict == BOOT_CHECK_BOOTED;
+    if (br.verdict == BOOT_CHECK_BOOTED)
+      log_info ("verify-boot: the guest booted in %.0f s (%s)", br.seconds, br.reason);
+    else
+      log_error ("verify-boot: the guest did NOT boot: %s after %.0f s; its console is kept: %s",
+                 br.reason, br.seconds, console ? console : boot_dir);
+    boot_check_result_clear (&br);
+    if (console && boot_ok) {
+      CLEANUP_FREE char *q = xasprintf ("%s.qemu", console);
+      CLEANUP_FREE char *k = xasprintf ("%s.qemu.kvm", console);
+      unlink (console);
+      if (q) unlink (q);
+      if (k) unlink (k);
+    }
+  }
+  if (boot) {
+    if (res->boot_kernel)
+      unlink (res->boot_kernel);
+    if (res->boot_initrd)
+      unlink (res->boot_initrd);
+    rmdir (boot_dir);
   }
   if (strcmp (format, "json") == 0) {
     CLEANUP_JSON json_t *j = bootchain_result_json (res);
+    if (j && boot_json)
+      json_object_set (j, "boot_check", boot_json);
     if (j)
       json_dumpf (j, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
     printf ("\n");
   }
-  else
+  else {
     print_table (res);
+    if (boot_json)
+      printf ("boot test (%s, %s): %s: %s (%.0f s)\n",
+              json_string_value (json_object_get (boot_json, "boot")),
+              json_string_value (json_object_get (boot_json, "accelerator")),
+              json_string_value (json_object_get (boot_json, "result")),
+              json_string_value (json_object_get (boot_json, "reason")),
+              json_real_value (json_object_get (boot_json, "seconds")));
+  }
   switch (res->status) {
   case BOOTCHAIN_STATUS_OK:
-    r = FERRY_EXIT_OK;
+    r = boot && !boot_ok ? FERRY_EXIT_CONVERSION : FERRY_EXIT_OK;
     break;
   case BOOTCHAIN_STATUS_SKIPPED:
     log_warn ("verify-boot: %s", res->error);
-    r = FERRY_EXIT_OK;
+    r = boot && !boot_ok ? FERRY_EXIT_CONVERSION : FERRY_EXIT_OK;
     break;
   case BOOTCHAIN_STATUS_NEEDS_FIX:
     log_warn ("verify-boot: some references do not resolve on KVM; --fix rewrites them");

@@ -135,7 +135,8 @@ const struct command commands[] = {
     "Prints the NBD URI (nbd+unix:///?socket=...) and serves until SIGINT/SIGTERM.\n" },
   { "verify-boot", cmd_verify_boot,
     "Check (--fix) a converted Linux guest's boot chain for disk names KVM lacks (plumbing)",
-    "ferry verify-boot [--fix] [--format table|json] [--disk-format raw|qcow2] [--log FILE] "
+    "ferry verify-boot [--fix] [--boot [--boot-timeout S]] [--format table|json] "
+    "[--disk-format raw|qcow2] [--log FILE] "
     "DISK...",
     "DISK...: the guest's disks in ferry's attach order (the first is /dev/vda).\n"
     "Lists every block-device reference of the boot chain (kernel command lines of\n"
@@ -149,9 +150,15 @@ const struct command commands[] = {
     "      --format FMT         table (default) or json\n"
     "      --disk-format FMT    raw (default: never probed) or qcow2\n"
     "      --log FILE           append libguestfs's messages and the in-guest commands' output\n"
+    "      --boot               then boot the disks once under QEMU (-snapshot: nothing is\n"
+    "                           written), watching the serial console for a login prompt;\n"
+    "                           a guest whose boot loader is silent there gets its default\n"
+    "                           entry's kernel booted directly with console=ttyS0\n"
+    "      --boot-timeout S     give the boot S seconds (default 600)\n"
     "Exit status 0 all resolve (after the fixes with --fix; also for a guest that is not\n"
-    "Linux: not covered), 1 some do not but --fix would fix them all, 6 some cannot be\n"
-    "fixed (refused: file, line and what to do) or the disks could not be inspected.\n" },
+    "Linux: not covered) and, with --boot, it booted; 1 some do not resolve but --fix\n"
+    "would fix them all; 6 some cannot be fixed (refused: file, line and what to do), the\n"
+    "disks could not be inspected, or the boot failed.\n" },
   { "conversion-host", cmd_conversion_host,
     "Deploy, show or delete the conversion host in the destination cloud",
     "ferry conversion-host deploy|status|delete [-e @FILE]... [--name NAME] [--parallel N] "

@@ -307,11 +307,73 @@ test_disk_names (void **state)
                 BOOTCHAIN_REFUSED, NULL, NULL, "names the n-th disk");
 }
 
+/* The default boot entry, for the boot test's direct kernel boot: the
+ * first menuentry of a Debian grub.cfg (inside its braces, not the
+ * submenu's), a grub.cfg with /boot on its own filesystem, GRUB legacy's
+ * first title, a BLS entry; a grub.cfg that only reads BLS entries has none. */
+static void
+test_default_entry (void **state)
+{
+  static const char debian[] =
+    "set default=\"0\"\n"
+    "menuentry 'Debian GNU/Linux' --class debian $menuentry_id_option 'gnulinux-simple-x' {\n"
+    "\tload_video\n"
+    "\tinsmod ext2\n"
+    "\tif [ x$feature_platform_search_hint = xy ]; then\n"
+    "\t  search --no-floppy --fs-uuid --set=root 8d1c\n"
+    "\tfi\n"
+    "\techo\t'Loading Linux 6.1.0-50-amd64 ...'\n"
+    "\tlinux\t/boot/vmlinuz-6.1.0-50-amd64 root=UUID=8d1c ro  quiet\n"
+    "\tinitrd\t/boot/initrd.img-6.1.0-50-amd64\n"
+    "}\n"
+    "submenu 'Advanced options' {\n"
+    "\tmenuentry 'recovery' {\n\t\tlinux /boot/vmlinuz-old root=/dev/sda1 single\n\t}\n"
+    "}\n";
+  static const char separate_boot[] =
+    "menuentry 'CentOS Linux (3.10.0)' {\n"
+    "\tlinux16 /vmlinuz-3.10.0 root=/dev/mapper/centos-root ro rd.lvm.lv=centos/root\n"
+    "\tinitrd16 /initramfs-3.10.0.img\n}\n";
+  static const char legacy[] =
+    "default 0\ntitle CentOS (2.6.32)\n\troot (hd0,0)\n"
+    "\tkernel /vmlinuz-2.6.32 ro root=/dev/sda2\n\tinitrd /initramfs-2.6.32.img\n"
+    "title CentOS (2.6.18)\n\tkernel /vmlinuz-2.6.18 ro root=/dev/hda2\n";
+  static const char bls_only[] =
+    "insmod blscfg\nblscfg\n";
+  static const char bls[] =
+    "title Rocky Linux (5.14.0)\nversion 5.14.0\nlinux /vmlinuz-5.14.0\n"
+    "initrd /initramfs-5.14.0.img $tuned_initrd\noptions root=UUID=abcd ro crashkernel=auto\n";
+  char *k, *i, *a;
+  (void) state;
+
+  assert_int_equal (bc_grub_default_entry (debian, sizeof debian - 1, &k, &i, &a), 0);
+  assert_string_equal (k, "/boot/vmlinuz-6.1.0-50-amd64");
+  assert_string_equal (i, "/boot/initrd.img-6.1.0-50-amd64");
+  assert_string_equal (a, "root=UUID=8d1c ro  quiet");
+  free (k); free (i); free (a);
+  assert_int_equal (bc_grub_default_entry (separate_boot, sizeof separate_boot - 1, &k, &i, &a), 0);
+  assert_string_equal (k, "/vmlinuz-3.10.0");
+  assert_string_equal (i, "/initramfs-3.10.0.img");
+  assert_string_equal (a, "root=/dev/mapper/centos-root ro rd.lvm.lv=centos/root");
+  free (k); free (i); free (a);
+  assert_int_equal (bc_grub_default_entry (legacy, sizeof legacy - 1, &k, &i, &a), 0);
+  assert_string_equal (k, "/vmlinuz-2.6.32");
+  assert_string_equal (i, "/initramfs-2.6.32.img");
+  assert_string_equal (a, "ro root=/dev/sda2");
+  free (k); free (i); free (a);
+  assert_int_equal (bc_grub_default_entry (bls_only, sizeof bls_only - 1, &k, &i, &a), -1);
+  assert_int_equal (bc_bls_entry (bls, sizeof bls - 1, &k, &i, &a), 0);
+  assert_string_equal (k, "/vmlinuz-5.14.0");
+  assert_string_equal (i, "/initramfs-5.14.0.img");
+  assert_string_equal (a, "root=UUID=abcd ro crashkernel=auto");
+  free (k); free (i); free (a);
+}
+
 int
 main (void)
 {
   const struct CMUnitTest tests[] = {
     cmocka_unit_test (test_grub_cfg),
+    cmocka_unit_test (test_default_entry),
     cmocka_unit_test (test_default_grub_bls_grubenv),
     cmocka_unit_test (test_fstab_crypttab),
     cmocka_unit_test (test_lvm_mdadm_dracut_resume_multipath),

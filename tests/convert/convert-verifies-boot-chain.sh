@@ -2,11 +2,13 @@
 # Conversion is verified, not assumed (issue 21), end to end on two
 # variants of the lab guest (tests/bootchain/make-variants) put in place as
 # lab-linux-1disk's disk:
-#  - cmdline-sda (root=/dev/sda1 in grub.cfg and /etc/default/grub): ferry
-#    migrate converts it, finds every boot-chain reference resolved on KVM
-#    (rewriting what does not), boots it once under QEMU (verify_boot: true)
-#    to a login prompt, and only then creates the instance; the state and
-#    the report carry what was checked, changed and seen.
+#  - cmdline-sda (root=/dev/sda1 in grub.cfg and /etc/default/grub), made
+#    silent on the serial console as most VMware guests are: ferry migrate
+#    converts it, finds every boot-chain reference resolved on KVM
+#    (rewriting what does not), boots it once under QEMU (verify_boot: true;
+#    its default entry's kernel directly, with console=ttyS0) to a login
+#    prompt, and only then creates the instance; the state and the report
+#    carry what was checked, changed and seen.
 #  - unfixable (/dev/sdc1 in fstab: there is no third disk): after
 #    virt-v2v, ferry refuses it naming the file, the line and what to do,
 #    exit 6, no server, the volume restored to the copied disk (byte for
@@ -35,6 +37,9 @@ use_variant () {
 
 # 1. Fixable, then booted.
 use_variant cmdline-sda
+LIBGUESTFS_BACKEND=direct guestfish --format=raw -a "$FLAT" -i \
+    command "sed -i s/console=ttyS0,115200n8//g /etc/default/grub /boot/grub/grub.cfg" ||
+    fail "cannot take the serial console out of the variant's boot loader"
 # shellcheck disable=SC2046
 run_ferry 0 migrate $(E_LAB) -e verify_boot=true --vm $VM --report "$TMP/report.json"
 expect_in "$TMP/err" "guest converted"
@@ -43,6 +48,9 @@ expect_in "$TMP/err" "the converted guest booted on KVM's hardware in [0-9]+ s \
 [ "$(jq -r .phase "$S")" = done ] || fail "phase $(jq -r .phase "$S")"
 [ "$(jq -r .boot_chain.status "$S")" = ok ] || fail "boot_chain status $(jq -r .boot_chain.status "$S")"
 [ "$(jq -r .boot_check.result "$S")" = booted ] || fail "boot_check $(jq -c .boot_check "$S")"
+[ "$(jq -r .boot_check.boot "$S")" = "default entry's kernel" ] ||
+    fail "the silent guest was not booted from its default entry: $(jq -c .boot_check "$S")"
+expect_in "$TMP/err" "boot loader does not write to the serial console: the boot test boots its default entry's kernel"
 # Every reference judged resolves now; any root= names a UUID or a virtio disk.
 jq -e '[.boot_chain.references[] | select(.state != "resolved" and .state != "fixed" and .state != "unchecked")] | length == 0' \
     "$S" > /dev/null || fail "unresolved references: $(jq -c .boot_chain.references "$S")"
