@@ -38,13 +38,6 @@ sleep 1
 [ "$(jq -r '.server.id // empty' "$S")" = "" ] || fail "a server was created"
 [ "$(jq -r '.ports // {} | length' "$S")" = 0 ] || fail "ports were created"
 volumes_match_flat $VM "after the interrupted conversion"
-vid=$(jq -r '.volumes["2000"].id' "$S")
 # ferry deleted its restore point; Cinder finishes a deletion on its own
 # time: it must be gone (not merely asked to go) within a minute.
-for _i in $(seq 120); do
-    n=$("$OSAPI" GET volumev3 "/snapshots/detail?volume_id=$vid" | jq '.snapshots | length')
-    [ "$n" = 0 ] && break
-    sleep 0.5
-done
-[ "$n" = 0 ] || { "$OSAPI" GET volumev3 "/snapshots/detail?volume_id=$vid" | jq -c '.snapshots[] | {id, status}';
-                  fail "a restore point was left behind"; }
+restore_points_gone "$(jq -r '.volumes["2000"].id' "$S")" "after the interrupted conversion"

@@ -48,3 +48,15 @@ ports_match_lab () {
             fail "$2: $1 has no port with MAC $_mac on $_net"
     done
 }
+# restore_points_gone VOLUME_ID LABEL: no restore point of the volume is
+# left (gone, not merely being deleted: Cinder deletes on its own time)
+# within a minute; else fail naming what is left.
+restore_points_gone () {
+    for _i in $(seq 120); do
+        _n=$("$OSAPI" GET volumev3 "/snapshots/detail?volume_id=$1" | jq '.snapshots | length')
+        [ "$_n" = 0 ] && return 0
+        sleep 0.5
+    done
+    "$OSAPI" GET volumev3 "/snapshots/detail?volume_id=$1" | jq -c '.snapshots[] | {id, status}'
+    fail "$2: a restore point of volume $1 was left behind"
+}

@@ -9,7 +9,8 @@ package main
 //   - CreateSnapshot_Task is passed to vcsim, then the CBT bookkeeping runs (cbt.go).
 //   - /nfc/ is served by the harness (ExportVm lease downloads, export.go).
 //   - /folder needs a live session or the lab user's basic credentials (folder.go).
-//   - disk downloads (/folder/, /nfc/) are paced by <state>/throttle (throttle.go).
+//   - disk downloads (/folder/, /nfc/) are paced by <state>/throttle (throttle.go)
+//     and fail or wait now and then as <state>/faults says (faults.go).
 // Everything else goes to vcsim untouched.
 
 import (
@@ -55,6 +56,10 @@ func (l *lab) wrap(inner http.Handler) http.Handler {
 		}
 		if r.Method == http.MethodGet && (strings.HasPrefix(r.URL.Path, "/folder/") ||
 			strings.HasPrefix(r.URL.Path, "/nfc/")) {
+			var goOn bool
+			if w, goOn = l.faults.wrap(w, r); !goOn {
+				return
+			}
 			w = l.throttle.wrap(w, r.URL.Path)
 		}
 		if strings.HasPrefix(r.URL.Path, "/nfc/") {

@@ -43,6 +43,7 @@ type lab struct {
 	inner      httpHandler
 	inv        *inventory
 	throttle   *throttle
+	faults     *faults
 }
 
 func main() {
@@ -76,7 +77,8 @@ func serve(args []string) {
 	if err != nil {
 		log.Fatal(err)
 	}
-	l := &lab{state: st, port: *port, dsDir: filepath.Join(st, "datastore"), throttle: newThrottle(st)}
+	l := &lab{state: st, port: *port, dsDir: filepath.Join(st, "datastore"), throttle: newThrottle(st),
+		faults: newFaults(st)}
 	if err := os.MkdirAll(l.dsDir, 0o755); err != nil {
 		log.Fatal(err)
 	}

@@ -18,12 +18,8 @@ package main
 // datastore downloads (/folder/) and ExportVm lease downloads (/nfc/).
 
 import (
-	"bufio"
 	"net/http"
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -56,9 +52,7 @@ func (p *pacer) reserve(n int, rate float64) time.Time {
 
 type throttle struct {
 	mu      sync.Mutex
-	file    string
-	mtime   time.Time
-	size    int64
+	file    settingsFile
 	perDisk float64 // bytes/s, 0: none
 	total   float64
 	all     pacer
@@ -66,42 +60,21 @@ type throttle struct {
 }
 
 func newThrottle(state string) *throttle {
-	return &throttle{file: filepath.Join(state, "throttle"), disks: map[string]*pacer{}}
+	return &throttle{file: settingsFile{path: filepath.Join(state, "throttle")}, disks: map[string]*pacer{}}
 }
 
 // limits returns the current caps (bytes/s), reading the file again if it changed.
 func (t *throttle) limits() (perDisk, total float64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	st, err := os.Stat(t.file)
-	if err != nil {
-		t.perDisk, t.total, t.mtime, t.size = 0, 0, time.Time{}, 0
-		return 0, 0
-	}
-	if st.ModTime().Equal(t.mtime) && st.Size() == t.size {
+	changed, exists := t.file.changed()
+	if !changed {
 		return t.perDisk, t.total
 	}
-	t.mtime, t.size = st.ModTime(), st.Size()
 	t.perDisk, t.total = 0, 0
-	f, err := os.Open(t.file)
-	if err != nil {
-		return 0, 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Split(bufio.ScanWords)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), "=")
-		x, err := strconv.ParseFloat(v, 64)
-		if !ok || err != nil || x < 0 {
-			continue
-		}
-		switch k {
-		case "per_disk_mibs":
-			t.perDisk = x * (1 << 20)
-		case "total_mibs":
-			t.total = x * (1 << 20)
-		}
+	if exists {
+		v := t.file.read()
+		t.perDisk, t.total = v["per_disk_mibs"]*(1<<20), v["total_mibs"]*(1<<20)
 	}
 	return t.perDisk, t.total
 }
