@@ -38,8 +38,8 @@ static const struct marker {
   { -1, "dracut-initqueue.*timeout", "dracut timed out waiting for a device" },
   { -1, "Warning: /dev/[^ ]+ does not exist", "dracut: a device named in the boot chain does not exist" },
   { -1, "grub rescue>", "GRUB's rescue prompt (GRUB could not find its files)" },
-  { -1, "error: (no such device|no such partition|disk .* not found)",
-    "GRUB could not find a device it was told to boot from" },
+  /* GRUB's "error: no such device" alone is not one: a search can fail and
+   * a fallback still boot.  A fatal one ends in its rescue prompt. */
   { -1, "No bootable device|Boot failed: not a bootable disk", "the firmware found nothing to boot" },
   { 2, "Begin: Waiting for root file system|starting timeout scripts",
     "the initramfs is waiting for its root device" },

@@ -167,7 +167,7 @@ detached_done (void *arg)
     return 0;
   json_array_foreach (json_object_get (v, "attachments"), i, a) {
     const char *sid = json_string_value (json_object_get (a, "server_id"));
-    if (sid && strcmp (sid, w->server_id) == 0)
+    if (sid && w->server_id && strcmp (sid, w->server_id) == 0)
       return 0;
   }
   return 1;
