@@ -35,14 +35,17 @@ static const struct marker {
   { -1, "Cannot open root device", "the kernel could not open its root device" },
   { -1, "You are in emergency mode|Entering emergency mode|Give root password for maintenance",
     "the guest entered emergency mode (a file system in fstab or the root could not be mounted)" },
-  { -1, "dracut-initqueue.*timeout", "dracut timed out waiting for a device" },
+  { -1, "Could not boot\\.", "dracut could not boot (its root or a device it waits for is missing)" },
   { -1, "Warning: /dev/[^ ]+ does not exist", "dracut: a device named in the boot chain does not exist" },
   { -1, "grub rescue>", "GRUB's rescue prompt (GRUB could not find its files)" },
   /* GRUB's "error: no such device" alone is not one: a search can fail and
    * a fallback still boot.  A fatal one ends in its rescue prompt. */
   { -1, "No bootable device|Boot failed: not a bootable disk", "the firmware found nothing to boot" },
-  { 2, "Begin: Waiting for root file system|starting timeout scripts",
-    "the initramfs is waiting for its root device" },
+  /* Debian's initramfs prints this once udev has settled without the root
+   * device.  dracut's "timeout, still waiting for ... initqueue hooks" is
+   * not one: its timeout scripts may still assemble the root (degraded
+   * RAID, LVM); its verdict is "Could not boot." or emergency mode. */
+  { 2, "Begin: Waiting for root file system", "the initramfs is waiting for its root device" },
   { 3, "EXT4-fs \\([^)]*\\): mounted|XFS \\([^)]*\\): Ending clean mount|Will now check root file system"
     "|Running /scripts/local-bottom|Switching root", NULL },
 };
