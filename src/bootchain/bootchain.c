@@ -676,6 +676,12 @@ collect (struct session *s)
   return 0;
 }
 
+static int
+cmp_version (const void *a, const void *b)
+{
+  return strverscmp (*(char *const *) a, *(char *const *) b);
+}
+
 /* A path of the boot loader's (relative to its root) as a path in the
  * guest: as written, or under /boot when /boot is its own filesystem. */
 static char *
@@ -724,8 +730,10 @@ extract_default_entry (struct session *s, const char *dir)
     size_t n = 0, len;
     while (entries && entries[n])
       n++;
-    /* glob's order is by name: the newest kernel's entry sorts last. */
+    /* Entries are named after their kernel's version: in version order
+     * (5.14.0-10 after 5.14.0-9) the newest comes last. */
     if (n) {
+      qsort (entries, n, sizeof entries[0], cmp_version);
       CLEANUP_FREE char *c = guestfs_read_file (g, entries[n - 1], &len);
       if (c && bc_bls_entry (c, len, &kernel, &initrd, &args) == 0)
         from = "/boot/loader/entries";
