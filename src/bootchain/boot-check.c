@@ -2,6 +2,7 @@
  * boot-check.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,17 +53,23 @@ static const struct marker {
 #define NMARKERS (sizeof markers / sizeof markers[0])
 
 static regex_t compiled[NMARKERS];
-static int compiled_ok = -1;
+static bool compiled_ok;
+static pthread_once_t compiled_once = PTHREAD_ONCE_INIT;
+
+/* Once per process: VMs are verified in parallel worker threads. */
+static void
+compile_markers_once (void)
+{
+  compiled_ok = true;
+  for (size_t i = 0; i < NMARKERS; i++)
+    if (regcomp (&compiled[i], markers[i].re, REG_EXTENDED) != 0)
+      compiled_ok = false;
+}
 
 static int
 compile_markers (void)
 {
-  if (compiled_ok == -1) {
-    compiled_ok = 1;
-    for (size_t i = 0; i < NMARKERS; i++)
-      if (regcomp (&compiled[i], markers[i].re, REG_EXTENDED) != 0)
-        compiled_ok = 0;
-  }
+  pthread_once (&compiled_once, compile_markers_once);
   return compiled_ok ? 0 : -1;
 }
 
