@@ -94,6 +94,7 @@ func (l *lab) wrap(inner http.Handler) http.Handler {
 				snapshot = method.This.Type == "VirtualMachine"
 			case "RemoveSnapshot_Task", "RemoveAllSnapshots_Task":
 				l.fixSnapshotLayout(method.This)
+				defer l.nfcSnapshotsRemoved()
 			}
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
@@ -108,6 +109,7 @@ func (l *lab) wrap(inner http.Handler) http.Handler {
 		if rec.Code == http.StatusOK {
 			if m := taskRef.FindSubmatch(rec.Body.Bytes()); m != nil {
 				l.afterSnapshot(method.This, types.ManagedObjectReference{Type: "Task", Value: string(m[1])})
+				l.nfcAfterSnapshot(method.This, types.ManagedObjectReference{Type: "Task", Value: string(m[1])})
 			}
 		}
 		for k, v := range rec.Header() {

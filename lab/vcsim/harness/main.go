@@ -8,8 +8,9 @@
 //
 // Subcommands:
 //
-//	ferry-vcsim serve -state DIR [-port N] [-extra-vms N]
+//	ferry-vcsim serve -state DIR [-port N] [-nfc-port N] [-extra-vms N]
 //	ferry-vcsim guest-write -state DIR VM DISK OFFSET LENGTH [SEED]
+//	ferry-vcsim nfc-read -state DIR [options] VM DISK   (nfc_read.go)
 package main
 
 import (
@@ -44,18 +45,21 @@ type lab struct {
 	inv        *inventory
 	throttle   *throttle
 	faults     *faults
+	nfc        *nfcServer
 }
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: ferry-vcsim serve|guest-write ...")
+		fmt.Fprintln(os.Stderr, "usage: ferry-vcsim serve|guest-write|nfc-read ...")
 		os.Exit(2)
 	}
 	switch os.Args[1] {
 	case "serve":
 		serve(os.Args[2:])
 	case "guest-write":
-		os.Exit(guestWriteCmd(os.Args[2:]))
+		os.Exit(nfcGuestWriteCmd(os.Args[2:]))
+	case "nfc-read":
+		os.Exit(nfcReadCmd(os.Args[2:]))
 	default:
 		fmt.Fprintf(os.Stderr, "ferry-vcsim: unknown command %q\n", os.Args[1])
 		os.Exit(2)
@@ -67,6 +71,7 @@ func serve(args []string) {
 	state := fs.String("state", "", "state directory")
 	port := fs.Int("port", 443, "HTTPS port on 127.0.0.1")
 	extra := fs.Int("extra-vms", 0, "number of extra small VMs lab-scale-NNNN")
+	nfcPort := fs.Int("nfc-port", 902, "NFC (authd) port on 127.0.0.1")
 	_ = fs.Parse(args)
 	if *state == "" {
 		log.Fatal("-state is required")
@@ -113,6 +118,8 @@ func serve(args []string) {
 	}
 	model.Service.TLS = tlsConf
 
+	l.startNFC(*nfcPort)
+
 	ctx := context.Background()
 	l.client, err = vim25.NewClient(ctx, model.Service)
 	if err != nil {
@@ -121,28 +128,11 @@ func serve(args []string) {
 	if err := l.buildInventory(ctx, *extra); err != nil {
 		log.Fatalf("inventory: %v", err)
 	}
+	l.nfcInventoryReady()
 
 	srv := model.Service.NewServer()
 	srv.Config.Handler = l.wrap(srv.Config.Handler)
 	log.Printf("listening on %s", srv.URL.Host)
-
-	// The ESXi hosts' NFC/VDDK port, so reachability checks (TCP 902 to every
-	// host holding a VM) have a peer: it accepts and closes; the lab speaks
-	// no NFC. Optional: another process may hold the port.
-	if ln, err := net.Listen("tcp", "127.0.0.1:902"); err == nil {
-		go func() {
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				_ = c.Close()
-			}
-		}()
-		defer ln.Close()
-	} else {
-		log.Printf("nfc port 902: %v (reachability checks of ESXi hosts will fail)", err)
-	}
 
 	if err := l.writeLabJSON(); err != nil {
 		log.Fatalf("lab.json: %v", err)
@@ -154,6 +144,7 @@ func serve(args []string) {
 	s := <-sig
 	log.Printf("%s: shutting down", s)
 	srv.Close()
+	l.nfc.stop()
 	l.removeExports()
 	model.Remove()
 	_ = os.RemoveAll(tmp)
