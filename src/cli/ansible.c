@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "migrate/migrate.h"
+#include "workflow/migrate.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/http.h"

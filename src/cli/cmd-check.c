@@ -5,7 +5,7 @@
 #include <getopt.h>
 
 #include "cli/cli.h"
-#include "migrate/checks.h"
+#include "checks/checks.h"
 #include "config/validate.h"
 #include "common/cleanup.h"
 #include "common/error.h"

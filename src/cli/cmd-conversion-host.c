@@ -6,7 +6,7 @@
 #include <getopt.h>
 
 #include "cli/cli.h"
-#include "migrate/conversion-host.h"
+#include "conversion-host/conversion-host.h"
 #include "config/clouds.h"
 #include "config/validate.h"
 #include "common/cleanup.h"

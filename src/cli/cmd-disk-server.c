@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "migrate/disk-source.h"
+#include "sources/disk-source.h"
 #include "vsphere/inventory.h"
 #include "vsphere/vsconfig.h"
 #include "common/cleanup.h"

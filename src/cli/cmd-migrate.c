@@ -11,7 +11,7 @@
 #include <limits.h>
 
 #include "cli/cli.h"
-#include "migrate/migrate.h"
+#include "workflow/migrate.h"
 #include "vsphere/inventory.h"
 #include "vsphere/vmops.h"
 #include "vsphere/vsconfig.h"
@@ -170,6 +170,25 @@ need_vms (const json_t *names)
   return 0;
 }
 
+/* migrate_vms, and with --dry-run each VM's plan on stdout (JSON). */
+static int
+run_migration (struct cli *cli, const json_t *names, struct migrate_opts *o)
+{
+  CLEANUP_JSON json_t *plans = o->dry_run ? json_array () : NULL;
+  size_t i;
+  json_t *p;
+  int r;
+
+  o->plans = plans;
+  r = migrate_vms (cli->cfg, names, o);
+  json_array_foreach (plans, i, p) {
+    CLEANUP_FREE char *s = json_dumps (p, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+    printf ("%s\n", s ? s : "{}");
+  }
+  o->plans = NULL;
+  return r;
+}
+
 int
 cmd_migrate (struct cli *cli, int argc, char **argv)
 {
@@ -192,7 +211,7 @@ cmd_migrate (struct cli *cli, int argc, char **argv)
     return FERRY_EXIT_USAGE;
   }
   catch_signals ();
-  r = migrate_vms (cli->cfg, names, &o);
+  r = run_migration (cli, names, &o);
   if (r == 0 && o.mode != MIGRATE_SYNC && config_get_bool (cli->cfg, "os_migrate_tear_down")
       && !o.dry_run) {
     log_info ("os_migrate_tear_down: deleting what was created");
@@ -238,7 +257,7 @@ cmd_sync (struct cli *cli, int argc, char **argv)
     every = (long) config_get_int (cli->cfg, "sync_interval");
   catch_signals ();
   for (int n = 1; ; n++) {
-    r = migrate_vms (cli->cfg, names, &o);
+    r = run_migration (cli, names, &o);
     if (r || o.dry_run || (every <= 0 && until < 0))
       return r;
     if (until >= 0 && last_delta (cli->cfg, names) < until) {
@@ -270,7 +289,7 @@ cmd_cutover (struct cli *cli, int argc, char **argv)
   if (r || (r = need_vms (names)))
     return r;
   catch_signals ();
-  return migrate_vms (cli->cfg, names, &o);
+  return run_migration (cli, names, &o);
 }
 
 int

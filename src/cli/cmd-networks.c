@@ -7,7 +7,7 @@
 #include <getopt.h>
 
 #include "cli/cli.h"
-#include "migrate/networks.h"
+#include "networks/networks.h"
 #include "config/clouds.h"
 #include "vsphere/inventory.h"
 #include "vsphere/vsconfig.h"

@@ -23,7 +23,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "migrate/plan.h"
+#include "workflow/plan.h"
 
 #define FAIL 4
 

@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <cmocka.h>
 
-#include "migrate/convert.h"
+#include "conversion-host/convert.h"
 #include "common/cleanup.h"
 #include "common/util.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "migrate/plan.h"
+#include "workflow/plan.h"
 #include "config/config.h"
 #include "common/log.h"
 

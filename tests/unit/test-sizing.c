@@ -8,7 +8,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "migrate/checks.h"
+#include "checks/checks.h"
 
 static void
 test_machine_fit (void **state)
