@@ -155,36 +155,203 @@ make_report (struct shared *sh, const json_t *names, const json_t *vms)
   return report;
 }
 
+/* The run's limits: VMs at once, disk copies at once overall and per
+ * ESXi host (options first, then the configuration). */
+struct limits {
+  int parallel, max_disks, per_host;
+};
+
+static struct limits
+run_limits (const struct config *cfg, const struct migrate_opts *o)
+{
+  struct limits l = {
+    .parallel = o->parallel > 0 ? o->parallel : (int) config_get_int (cfg, "ferry_parallel"),
+    .max_disks = o->max_disks > 0 ? o->max_disks : (int) config_get_int (cfg, "ferry_max_disks"),
+    .per_host = o->max_disks_per_host > 0 ? o->max_disks_per_host
+      : (int) config_get_int (cfg, "ferry_max_disks_per_host"),
+  };
+
+  if (l.parallel < 1)
+    l.parallel = 1;
+  if (o->dry_run)
+    l.parallel = 1;             /* the plans come one after another */
+  if (l.max_disks <= 0)
+    l.max_disks = 2 * l.parallel;
+  return l;
+}
+
+/* What the workers share, for the selected VMs.  0 or -1 (out of memory). */
+static int
+shared_init (struct shared *sh, const struct config *cfg, const struct migrate_opts *o,
+             const struct limits *l, const json_t *vms, FILE *events)
+{
+  size_t i;
+
+  sh->vms = vms;
+  sh->rcs = calloc (json_array_size (vms) + 1, sizeof *sh->rcs);
+  sh->seconds = calloc (json_array_size (vms) + 1, sizeof *sh->seconds);
+  sh->slots = slots_new (l->max_disks, l->per_host);
+  sh->board = board_new (board_mode_of (o->progress, l->parallel), events);
+  if (!sh->rcs || !sh->seconds || !sh->slots || !sh->board)
+    return -1;
+  for (i = 0; i < json_array_size (vms); i++)
+    sh->rcs[i] = -1;
+  sh->quiet_progress = board_mode_of (o->progress, l->parallel) != BOARD_PLAIN;
+  /* A VM's disks at once: as many as the overall limit leaves it when
+   * every worker copies (at least 1); export leases allow one at a time. */
+  sh->disks_per_vm = l->max_disks / l->parallel > 1 ? l->max_disks / l->parallel : 1;
+  if (strcmp (config_get_string (cfg, "disk_source") ?: "", "export") == 0)
+    sh->disks_per_vm = 1;
+  if (l->parallel > 1)
+    log_info ("migrating %zu VMs, %d at once; at most %d disks copied at once (%d per ESXi "
+              "host, %d per VM)", json_array_size (vms), l->parallel, l->max_disks, l->per_host,
+              sh->disks_per_vm);
+  return 0;
+}
+
+static void
+shared_free (struct shared *sh)
+{
+  json_decref (sh->flavors);
+  json_decref (sh->lookups);
+  slots_free (sh->slots);
+  board_free (sh->board);
+  free (sh->rcs);
+  free (sh->seconds);
+}
+
+/* Has every VM started finished (or the run been interrupted)? */
+static bool
+all_done (struct shared *sh, const struct migrate_opts *o)
+{
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&sh->lock);
+  if (o->cancel && atomic_load (o->cancel))
+    return true;
+  if (sh->next < json_array_size (sh->vms))
+    return false;
+  for (size_t i = 0; i < sh->next; i++)
+    if (sh->rcs[i] == -1)
+      return false;
+  return true;
+}
+
+/* The workers: the first with the caller's connections (in this thread
+ * when it is the only one), the others logging in on their own; the
+ * progress lines redrawn while they run.  0 or -1 (out of memory). */
+static int
+run_workers (struct shared *sh, const struct config *cfg, const struct migrate_opts *o,
+             const json_t *cloud, struct vsphere *vs, struct os_client *os, int parallel)
+{
+  size_t nworkers = (size_t) parallel < json_array_size (sh->vms) ? (size_t) parallel
+    : json_array_size (sh->vms);
+  CLEANUP_FREE struct worker *workers = calloc (nworkers + 1, sizeof *workers);
+  CLEANUP_FREE pthread_t *threads = calloc (nworkers + 1, sizeof *threads);
+  size_t i, started = 0;
+
+  if (!workers || !threads)
+    return -1;
+  for (i = 0; i < nworkers; i++)
+    workers[i] = (struct worker) { .sh = sh, .cfg = cfg, .o = o, .cloud = cloud,
+                                   .vs = i == 0 ? vs : NULL, .os = i == 0 ? os : NULL,
+                                   .index = (unsigned) i };
+  if (nworkers == 0)
+    return 0;                   /* no VM found: nothing to run (the report says so) */
+  if (nworkers == 1) {
+    worker_main (&workers[0]);
+    return 0;
+  }
+  for (i = 0; i < nworkers; i++) {
+    if (pthread_create (&threads[i], NULL, worker_main, &workers[i]) != 0) {
+      log_warn ("cannot start parallel worker %zu: %s", i, strerror (errno));
+      break;
+    }
+    started++;
+  }
+  if (started == 0)
+    worker_main (&workers[0]);
+  while (!all_done (sh, o)) {
+    board_draw (sh->board, false);
+    sleep_ms (250);
+  }
+  for (i = 0; i < started; i++)
+    pthread_join (threads[i], NULL);
+  board_draw (sh->board, true);
+  return 0;
+}
+
+/* The outcome per VM: a table on stderr, the board's summary, the report
+ * file.  The run's exit code. */
+static int
+run_outcome (struct shared *sh, const json_t *names, const struct migrate_opts *o, int missing,
+             bool interrupted, double t0)
+{
+  const json_t *vms = sh->vms;
+  int failed = 0, last_rc = 0, ok = 0;
+  size_t i;
+  json_t *vm;
+
+  json_array_foreach (vms, i, vm) {
+    if (sh->rcs[i] == 0)
+      ok++;
+    else if (sh->rcs[i] > 0) {
+      failed++;
+      last_rc = sh->rcs[i];
+    }
+    /* A signal that came once every VM had finished interrupted nothing. */
+    if (sh->rcs[i] == FERRY_EXIT_INTERRUPTED || sh->rcs[i] == -1)
+      interrupted = true;
+  }
+  if (!interrupted && o->cancel && atomic_load (o->cancel))
+    log_info ("a signal arrived after every VM had finished: nothing was interrupted");
+  if (!o->dry_run) {
+    fprintf (stderr, "\n%-28s %-11s %4s %8s  %s\n", "VM", "RESULT", "EXIT", "SECONDS", "ERROR");
+    json_array_foreach (vms, i, vm) {
+      CLEANUP_JSON json_t *r = board_vm_report (sh->board, json_string_value (json_object_get (vm, "name")));
+      fprintf (stderr, "%-28s %-11s %4d %8.1f  %s\n", json_string_value (json_object_get (vm, "name")),
+               sh->rcs[i] == -1 ? "not-started" : sh->rcs[i] == 0 ? "ok"
+               : sh->rcs[i] == FERRY_EXIT_INTERRUPTED ? "interrupted" : "failed",
+               sh->rcs[i] == -1 ? FERRY_EXIT_INTERRUPTED : sh->rcs[i], sh->seconds[i],
+               json_string_value (json_object_get (r, "error")) ?: "");
+    }
+    fprintf (stderr, "%zu VMs: %d migrated, %d failed, %d not found (%.1f s)\n",
+             json_array_size (vms) + missing, ok, failed, missing, now_s () - t0);
+  }
+  board_summary (sh->board, json_array_size (vms) + missing, (size_t) ok, (size_t) failed,
+                 (size_t) missing, now_s () - t0);
+  if (o->report_path) {
+    CLEANUP_JSON json_t *report = make_report (sh, names, vms);
+    if (json_dump_file (report, o->report_path, JSON_INDENT (2) | JSON_PRESERVE_ORDER) == -1)
+      log_error ("--report %s: cannot write it", o->report_path);
+  }
+  if (getenv ("FERRY_STATS"))
+    fprintf (stderr, "ferry-stats: migrate seconds=%.3f copy_seconds=%.3f api_seconds=%.3f\n",
+             now_s () - t0, sh->copy_s, now_s () - t0 - sh->copy_s);
+  if (interrupted)
+    return FERRY_EXIT_INTERRUPTED;
+  if (failed + missing == 0)
+    return 0;
+  if (failed == 1 && missing == 0 && json_array_size (vms) == 1)
+    return last_rc;
+  return FERRY_EXIT_FAILED;
+}
+
 int
 migrate_vms (const struct config *cfg, const json_t *names, const struct migrate_opts *o)
 {
   struct shared sh = { .lock = PTHREAD_MUTEX_INITIALIZER };
   struct inventory_opts iopts = { .max_disks = 25 };
+  struct limits l = run_limits (cfg, o);
   struct vsphere *vs = NULL;
   struct os_client *os = NULL;
   CLEANUP_JSON json_t *all = NULL;
   CLEANUP_JSON json_t *vms = NULL;
   CLEANUP_JSON json_t *cloud = NULL;
   CLEANUP_FREE char *err = NULL;
-  CLEANUP_FREE struct worker *workers = NULL;
-  CLEANUP_FREE pthread_t *threads = NULL;
   FILE *events = NULL;
-  int missing = 0, failed = 0, last_rc = 0, rc, ok = 0;
-  bool interrupted = o->cancel && atomic_load (o->cancel);
-  int parallel = o->parallel > 0 ? o->parallel : (int) config_get_int (cfg, "ferry_parallel");
-  int max_disks = o->max_disks > 0 ? o->max_disks : (int) config_get_int (cfg, "ferry_max_disks");
-  int per_host = o->max_disks_per_host > 0 ? o->max_disks_per_host
-    : (int) config_get_int (cfg, "ferry_max_disks_per_host");
+  int missing = 0, rc;
+  bool interrupted = o->cancel && atomic_load (o->cancel);   /* before the run started */
   double t0 = now_s ();
-  size_t i, nworkers, started = 0;
-  json_t *vm;
 
-  if (parallel < 1)
-    parallel = 1;
-  if (o->dry_run)
-    parallel = 1;               /* the plans are printed one after another */
-  if (max_disks <= 0)
-    max_disks = 2 * parallel;
   cloud = clouds_resolve (cfg, &err);
   if (cloud == NULL) {
     log_error ("%s", err ? err : "no OpenStack destination: set dst_cloud (or OS_CLOUD)");
@@ -196,12 +363,10 @@ migrate_vms (const struct config *cfg, const json_t *names, const struct migrate
   }
   os = os_connect (cloud, &rc);
   if (os == NULL)
-    goto done_files;
-  /* already_deploy_conversion_host: false -- deploy or reuse it first. */
-  if (!o->dry_run && (rc = conversion_host_auto (cfg, os)) != 0)
     goto done;
-  rc = vs_connect_config (cfg, &vs);
-  if (rc)
+  /* already_deploy_conversion_host: false -- deploy or reuse it first. */
+  if ((!o->dry_run && (rc = conversion_host_auto (cfg, os)) != 0)
+      || (rc = vs_connect_config (cfg, &vs)) != 0)
     goto done;
   /* Copies read disks with the session's cookie for a long time without a
    * SOAP call: keep the session from idling out. */
@@ -214,121 +379,16 @@ migrate_vms (const struct config *cfg, const json_t *names, const struct migrate
   }
   vms = inventory_select (all, names, &missing);
   sh.api_s = now_s () - t0;
-  sh.vms = vms;
-  sh.rcs = calloc (json_array_size (vms) + 1, sizeof *sh.rcs);
-  sh.seconds = calloc (json_array_size (vms) + 1, sizeof *sh.seconds);
-  sh.slots = slots_new (max_disks, per_host);
-  sh.board = board_new (board_mode_of (o->progress, parallel), events);
-  nworkers = (size_t) parallel < json_array_size (vms) ? (size_t) parallel : json_array_size (vms);
-  workers = calloc (nworkers + 1, sizeof *workers);
-  threads = calloc (nworkers + 1, sizeof *threads);
-  if (!sh.rcs || !sh.seconds || !sh.slots || !sh.board || !workers || !threads) {
+  if (shared_init (&sh, cfg, o, &l, vms, events) == -1
+      || run_workers (&sh, cfg, o, cloud, vs, os, l.parallel) == -1) {
     rc = FERRY_EXIT_FAILED;
     goto done;
   }
-  for (i = 0; i < json_array_size (vms); i++)
-    sh.rcs[i] = -1;
-  sh.quiet_progress = board_mode_of (o->progress, parallel) != BOARD_PLAIN;
-  /* A VM's disks at once: as many as the overall limit leaves it when
-   * every worker copies (at least 1); export leases allow one at a time. */
-  sh.disks_per_vm = max_disks / parallel > 1 ? max_disks / parallel : 1;
-  if (strcmp (config_get_string (cfg, "disk_source") ?: "", "export") == 0)
-    sh.disks_per_vm = 1;
-  if (parallel > 1)
-    log_info ("migrating %zu VMs, %d at once; at most %d disks copied at once (%d per ESXi "
-              "host, %d per VM)", json_array_size (vms), parallel, max_disks, per_host,
-              sh.disks_per_vm);
-  for (i = 0; i < nworkers; i++)
-    workers[i] = (struct worker) { .sh = &sh, .cfg = cfg, .o = o, .cloud = cloud,
-                                   .vs = i == 0 ? vs : NULL, .os = i == 0 ? os : NULL,
-                                   .index = (unsigned) i };
-  if (nworkers == 0)
-    ;                           /* no VM found: nothing to run (the report says so) */
-  else if (nworkers == 1)
-    worker_main (&workers[0]);  /* one at a time: in this thread */
-  else {
-    for (i = 0; i < nworkers; i++) {
-      if (pthread_create (&threads[i], NULL, worker_main, &workers[i]) != 0) {
-        log_warn ("cannot start parallel worker %zu: %s", i, strerror (errno));
-        break;
-      }
-      started++;
-    }
-    if (started == 0)
-      worker_main (&workers[0]);
-    /* Wait, redrawing the progress lines. */
-    for (;;) {
-      bool all_done;
-      pthread_mutex_lock (&sh.lock);
-      all_done = sh.next >= json_array_size (vms) || (o->cancel && atomic_load (o->cancel));
-      for (i = 0; all_done && i < sh.next; i++)
-        if (sh.rcs[i] == -1)
-          all_done = false;
-      pthread_mutex_unlock (&sh.lock);
-      if (all_done)
-        break;
-      board_draw (sh.board, false);
-      sleep_ms (250);
-    }
-    for (i = 0; i < started; i++)
-      pthread_join (threads[i], NULL);
-    board_draw (sh.board, true);
-  }
-
-  json_array_foreach (vms, i, vm) {
-    if (sh.rcs[i] == 0)
-      ok++;
-    else if (sh.rcs[i] > 0) {
-      failed++;
-      last_rc = sh.rcs[i];
-    }
-    /* A signal that came once every VM had finished interrupted nothing. */
-    if (sh.rcs[i] == FERRY_EXIT_INTERRUPTED || sh.rcs[i] == -1)
-      interrupted = true;
-  }
-  if (!interrupted && o->cancel && atomic_load (o->cancel))
-    log_info ("a signal arrived after every VM had finished: nothing was interrupted");
-  if (!o->dry_run) {
-    fprintf (stderr, "\n%-28s %-11s %4s %8s  %s\n", "VM", "RESULT", "EXIT", "SECONDS", "ERROR");
-    json_array_foreach (vms, i, vm) {
-      CLEANUP_JSON json_t *r = board_vm_report (sh.board, json_string_value (json_object_get (vm, "name")));
-      fprintf (stderr, "%-28s %-11s %4d %8.1f  %s\n", json_string_value (json_object_get (vm, "name")),
-               sh.rcs[i] == -1 ? "not-started" : sh.rcs[i] == 0 ? "ok"
-               : sh.rcs[i] == FERRY_EXIT_INTERRUPTED ? "interrupted" : "failed",
-               sh.rcs[i] == -1 ? FERRY_EXIT_INTERRUPTED : sh.rcs[i], sh.seconds[i],
-               json_string_value (json_object_get (r, "error")) ?: "");
-    }
-    fprintf (stderr, "%zu VMs: %d migrated, %d failed, %d not found (%.1f s)\n",
-             json_array_size (vms) + missing, ok, failed, missing, now_s () - t0);
-  }
-  board_summary (sh.board, json_array_size (vms) + missing, (size_t) ok, (size_t) failed,
-                 (size_t) missing, now_s () - t0);
-  if (o->report_path) {
-    CLEANUP_JSON json_t *report = make_report (&sh, names, vms);
-    if (json_dump_file (report, o->report_path, JSON_INDENT (2) | JSON_PRESERVE_ORDER) == -1)
-      log_error ("--report %s: cannot write it", o->report_path);
-  }
-  if (getenv ("FERRY_STATS"))
-    fprintf (stderr, "ferry-stats: migrate seconds=%.3f copy_seconds=%.3f api_seconds=%.3f\n",
-             now_s () - t0, sh.copy_s, now_s () - t0 - sh.copy_s);
-  if (interrupted)
-    rc = FERRY_EXIT_INTERRUPTED;
-  else if (failed + missing == 0)
-    rc = 0;
-  else if (failed == 1 && missing == 0 && json_array_size (vms) == 1)
-    rc = last_rc;
-  else
-    rc = FERRY_EXIT_FAILED;
+  rc = run_outcome (&sh, names, o, missing, interrupted, t0);
  done:
-  json_decref (sh.flavors);
-  json_decref (sh.lookups);
-  slots_free (sh.slots);
-  board_free (sh.board);
-  free (sh.rcs);
-  free (sh.seconds);
+  shared_free (&sh);
   vs_disconnect (vs);
   os_disconnect (os);
- done_files:
   if (events)
     fclose (events);
   return rc;
