@@ -6,7 +6,7 @@
 
 #include "checks/checks.h"
 #include "vsphere/inventory.h"
-#include "vsphere/vsconfig.h"
+#include "vsphere/select.h"
 #include "vsphere/xml.h"
 #include "common/cleanup.h"
 #include "common/log.h"
@@ -213,13 +213,11 @@ checks_vmware (const struct config *cfg, const json_t *names, bool warm, json_t 
                json_t *selected)
 {
   const char *vc = config_get_string (cfg, "vcenter_hostname");
-  struct vsphere *vs = NULL;
-  struct inventory_opts iopts = { .max_disks = 25 };
-  CLEANUP_JSON json_t *all = NULL;
-  CLEANUP_JSON json_t *vms = NULL;
+  CLEANUP_VM_SELECTION struct vm_selection sel = { 0 };
+  struct vsphere *vs;
   CLEANUP_JSON json_t *hosts = json_object ();
   CLEANUP_FREE char *vhost = NULL;
-  int port, missing = 0;
+  int port;
   size_t i;
   json_t *vm;
 
@@ -232,7 +230,9 @@ checks_vmware (const struct config *cfg, const json_t *names, bool warm, json_t 
   vhost = net_split_host_port (vc, 443, &port);
   check_endpoint (rows, "vCenter", vhost, port);
 
-  if (vs_connect_config (cfg, &vs) != 0) {
+  select_vms (cfg, names ? names : config_get (cfg, "vms_list"), NULL, &sel);
+  vs = sel.vs;
+  if (vs == NULL) {
     check_row (rows, "login", vc, "fail",
                "cannot log in (see the error above): check vcenter_username, "
                "vcenter_password and TLS settings");
@@ -248,21 +248,17 @@ checks_vmware (const struct config *cfg, const json_t *names, bool warm, json_t 
                config_get_bool (cfg, "vmware_insecure") && !config_get_string (cfg, "vddk_thumbprint")
                ? " (not verified: vmware_insecure; pin it with vddk_thumbprint)" : "");
 
-  iopts.datacenter = config_get_string (cfg, "vcenter_datacenter");
-  all = inventory_discover (vs, &iopts);
-  if (all == NULL) {
+  if (sel.all == NULL) {
     check_row (rows, "inventory", vc, "fail", "cannot read the inventory (see above)");
-    vs_disconnect (vs);
     return;
   }
-  vms = inventory_select (all, names ? names : config_get (cfg, "vms_list"), &missing);
-  if (missing)
+  if (sel.missing)
     check_row (rows, "vms", vc, "fail", "%d VM%s of the selection not found (see above)",
-               missing, missing == 1 ? "" : "s");
-  if (selected && vms)
-    json_array_extend (selected, vms);
+               sel.missing, sel.missing == 1 ? "" : "s");
+  if (selected && sel.vms)
+    json_array_extend (selected, sel.vms);
 
-  json_array_foreach (vms, i, vm) {
+  json_array_foreach (sel.vms, i, vm) {
     const char *name = json_string_value (json_object_get (vm, "name"));
     json_t *m, *d;
     size_t k;
@@ -308,6 +304,5 @@ checks_vmware (const struct config *cfg, const json_t *names, bool warm, json_t 
       check_endpoint (rows, "ESXi host (NFC/VDDK)", h, 902);
     }
   }
-  check_privileges (vs, vms, rows);
-  vs_disconnect (vs);
+  check_privileges (vs, sel.vms, rows);
 }

@@ -104,6 +104,117 @@ parse_size (const char *opt, const char *s, size_t *out)
   return 0;
 }
 
+/* One option of copy: 0, an exit code, or -1 if not one of its own. */
+static int
+parse_option (int c, struct copy_options *o, struct http_tls *tls, char **cookie,
+              struct progress_ctx *pctx)
+{
+  unsigned long n;
+
+  switch (c) {
+  case OPT_CONNECTIONS:
+    if (parse_count ("--connections", optarg, 1, COPY_MAX_CONNECTIONS, &n) == -1)
+      return FERRY_EXIT_USAGE;
+    o->connections = (unsigned) n;
+    break;
+  case OPT_REQUESTS:
+    if (parse_count ("--requests", optarg, 1, COPY_MAX_REQUESTS, &n) == -1)
+      return FERRY_EXIT_USAGE;
+    o->requests = (unsigned) n;
+    break;
+  case OPT_REQUEST_SIZE:
+    if (parse_size ("--request-size", optarg, &o->request_size) == -1)
+      return FERRY_EXIT_USAGE;
+    break;
+  case OPT_CACERT:
+    tls->cacert = optarg;
+    o->src_tls = tls;
+    break;
+  case OPT_THUMBPRINT:
+    tls->thumbprint = optarg;
+    o->src_tls = tls;
+    break;
+  case OPT_INSECURE:
+    tls->insecure = true;
+    o->src_tls = tls;
+    log_warn ("--insecure: the https:// source's certificate is NOT verified");
+    break;
+  case OPT_COOKIE_FILE:
+    /* The cookie ("name=value") from a file: a secret never on the
+     * command line. */
+    free (*cookie);
+    *cookie = read_cookie_file (optarg);
+    if (*cookie == NULL)
+      return FERRY_EXIT_USAGE;
+    o->src_cookie = *cookie;
+    break;
+  case OPT_CHECKPOINT_INTERVAL:
+    if (parse_count ("--checkpoint-interval", optarg, 10, 3600000, &n) == -1)
+      return FERRY_EXIT_USAGE;
+    o->checkpoint_interval_ms = (unsigned) n;
+    break;
+  case OPT_RETRIES:
+    if (parse_count ("--retries", optarg, 0, 100, &n) == -1)
+      return FERRY_EXIT_USAGE;
+    o->retries = (unsigned) n;
+    break;
+  case OPT_EXTENTS:
+    o->extents_file = optarg;
+    break;
+  case OPT_CHECKPOINT:
+    o->checkpoint_file = optarg;
+    break;
+  case OPT_DEST_ZERO:
+    o->destination_is_zero = true;
+    break;
+  case OPT_VERIFY:
+    o->verify = true;
+    break;
+  case OPT_NO_EXTENTS:
+    o->no_extents = true;
+    break;
+  case OPT_PROGRESS:
+    if (optarg == NULL || strcmp (optarg, "bar") == 0)
+      pctx->mode = PROGRESS_BAR;
+    else if (strcmp (optarg, "json") == 0)
+      pctx->mode = PROGRESS_JSON;
+    else {
+      fprintf (stderr, "ferry copy: --progress takes no value, =bar or =json, not '%s'\n",
+               optarg);
+      return FERRY_EXIT_USAGE;
+    }
+    break;
+  default:
+    return -1;
+  }
+  return 0;
+}
+
+/* What was copied, for a run that got to copy. */
+static void
+log_stats (const struct copy_options *o, const struct copy_stats *st, int r)
+{
+  char b1[32], b2[32], b3[32], b4[32];
+
+  if (st->total || st->processed)
+    log_info ("copy: %" PRIu64 " of %" PRIu64 " bytes processed in %.2f s "
+              "(%" PRIu64 " done before; read %" PRIu64 ", written %" PRIu64
+              ", zeroed %" PRIu64 ", skipped %" PRIu64 "; %" PRIu64 " retries, "
+              "%u connection%s)", st->processed, st->total, st->seconds, st->done_before,
+              st->bytes_read, st->bytes_written, st->bytes_zeroed, st->bytes_skipped,
+              st->retries, st->connections, st->connections == 1 ? "" : "s");
+  if (r == FERRY_EXIT_OK)
+    log_info ("copied %s to %s: %s of %s disk areas, %s of data, %s/s",
+              o->src, o->dst, copy_human_size (st->total, b1, sizeof b1),
+              copy_human_size (st->size, b2, sizeof b2),
+              copy_human_size (st->bytes_written, b3, sizeof b3),
+              copy_human_size ((uint64_t) (st->seconds > 0 ? (double) st->processed /
+                                           st->seconds : 0), b4, sizeof b4));
+  if (st->verified && st->verify_mismatches == 0)
+    log_info ("verify: OK: %" PRIu64 " bytes compared, source and destination are "
+              "identical", st->verify_bytes);
+}
+
 int
 cmd_copy (struct cli *cli, int argc, char **argv)
 {
@@ -131,91 +242,18 @@ cmd_copy (struct cli *cli, int argc, char **argv)
   struct http_tls tls = { 0 };
   CLEANUP_FREE char *cookie = NULL;
   struct progress_ctx pctx = { .mode = PROGRESS_NONE };
-  unsigned long n;
   int c, r;
-  char b1[32], b2[32], b3[32], b4[32];
 
   copy_options_init (&o);
   opterr = 0;
   while ((c = getopt_long (argc, argv, "+" CLI_COMMON_SHORT, opts, NULL)) != -1) {
     if (cli_common_option (cli, c, optarg))
       continue;
-    switch (c) {
-    case OPT_CONNECTIONS:
-      if (parse_count ("--connections", optarg, 1, COPY_MAX_CONNECTIONS, &n) == -1)
-        return FERRY_EXIT_USAGE;
-      o.connections = (unsigned) n;
-      break;
-    case OPT_REQUESTS:
-      if (parse_count ("--requests", optarg, 1, COPY_MAX_REQUESTS, &n) == -1)
-        return FERRY_EXIT_USAGE;
-      o.requests = (unsigned) n;
-      break;
-    case OPT_REQUEST_SIZE:
-      if (parse_size ("--request-size", optarg, &o.request_size) == -1)
-        return FERRY_EXIT_USAGE;
-      break;
-    case OPT_CACERT:
-      tls.cacert = optarg;
-      o.src_tls = &tls;
-      break;
-    case OPT_THUMBPRINT:
-      tls.thumbprint = optarg;
-      o.src_tls = &tls;
-      break;
-    case OPT_INSECURE:
-      tls.insecure = true;
-      o.src_tls = &tls;
-      log_warn ("--insecure: the https:// source's certificate is NOT verified");
-      break;
-    case OPT_COOKIE_FILE:
-      /* The cookie ("name=value") from a file: a secret never on the
-       * command line. */
-      free (cookie);
-      cookie = read_cookie_file (optarg);
-      if (cookie == NULL)
-        return FERRY_EXIT_USAGE;
-      o.src_cookie = cookie;
-      break;
-    case OPT_CHECKPOINT_INTERVAL:
-      if (parse_count ("--checkpoint-interval", optarg, 10, 3600000, &n) == -1)
-        return FERRY_EXIT_USAGE;
-      o.checkpoint_interval_ms = (unsigned) n;
-      break;
-    case OPT_RETRIES:
-      if (parse_count ("--retries", optarg, 0, 100, &n) == -1)
-        return FERRY_EXIT_USAGE;
-      o.retries = (unsigned) n;
-      break;
-    case OPT_EXTENTS:
-      o.extents_file = optarg;
-      break;
-    case OPT_CHECKPOINT:
-      o.checkpoint_file = optarg;
-      break;
-    case OPT_DEST_ZERO:
-      o.destination_is_zero = true;
-      break;
-    case OPT_VERIFY:
-      o.verify = true;
-      break;
-    case OPT_NO_EXTENTS:
-      o.no_extents = true;
-      break;
-    case OPT_PROGRESS:
-      if (optarg == NULL || strcmp (optarg, "bar") == 0)
-        pctx.mode = PROGRESS_BAR;
-      else if (strcmp (optarg, "json") == 0)
-        pctx.mode = PROGRESS_JSON;
-      else {
-        fprintf (stderr, "ferry copy: --progress takes no value, =bar or =json, not '%s'\n",
-                 optarg);
-        return FERRY_EXIT_USAGE;
-      }
-      break;
-    default:
+    r = parse_option (c, &o, &tls, &cookie, &pctx);
+    if (r == -1)
       return cli_bad_option (cli, argv);
-    }
+    if (r)
+      return r;
   }
   if (argc - optind != 2) {
     fprintf (stderr, "ferry copy: %s\nUsage: %s\nSee 'ferry copy --help'.\n",
@@ -239,24 +277,7 @@ cmd_copy (struct cli *cli, int argc, char **argv)
   o.cancel = &cancel;
 
   r = copy_run (&o, &st);
-  if (r == FERRY_EXIT_OK || r == FERRY_EXIT_DATA || r == FERRY_EXIT_INTERRUPTED) {
-    if (st.total || st.processed)
-      log_info ("copy: %" PRIu64 " of %" PRIu64 " bytes processed in %.2f s "
-                "(%" PRIu64 " done before; read %" PRIu64 ", written %" PRIu64
-                ", zeroed %" PRIu64 ", skipped %" PRIu64 "; %" PRIu64 " retries, "
-                "%u connection%s)", st.processed, st.total, st.seconds, st.done_before,
-                st.bytes_read, st.bytes_written, st.bytes_zeroed, st.bytes_skipped,
-                st.retries, st.connections, st.connections == 1 ? "" : "s");
-    if (r == FERRY_EXIT_OK)
-      log_info ("copied %s to %s: %s of %s disk areas, %s of data, %s/s",
-                o.src, o.dst, copy_human_size (st.total, b1, sizeof b1),
-                copy_human_size (st.size, b2, sizeof b2),
-                copy_human_size (st.bytes_written, b3, sizeof b3),
-                copy_human_size ((uint64_t) (st.seconds > 0 ? (double) st.processed /
-                                             st.seconds : 0), b4, sizeof b4));
-    if (st.verified && st.verify_mismatches == 0)
-      log_info ("verify: OK: %" PRIu64 " bytes compared, source and destination are "
-                "identical", st.verify_bytes);
-  }
+  if (r == FERRY_EXIT_OK || r == FERRY_EXIT_DATA || r == FERRY_EXIT_INTERRUPTED)
+    log_stats (&o, &st, r);
   return r;
 }

@@ -3,12 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <getopt.h>
-#include <time.h>
 
 #include "cli/cli.h"
 #include "config/yaml.h"
 #include "vsphere/inventory.h"
-#include "vsphere/vsconfig.h"
+#include "vsphere/select.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -170,12 +169,10 @@ cmd_discover (struct cli *cli, int argc, char **argv)
   const char *format = "table", *outdir = NULL;
   bool all = false, write = true;
   CLEANUP_JSON json_t *names = json_array ();
-  CLEANUP_JSON json_t *everything = NULL;
-  CLEANUP_JSON json_t *vms = NULL;
-  struct vsphere *vs = NULL;
-  struct inventory_opts iopts = { 0 };
-  struct timespec t0, t1;
-  int c, r, missing = 0, rc = FERRY_EXIT_OK;
+  CLEANUP_VM_SELECTION struct vm_selection sel = { 0 };
+  struct vm_select_opts so = { .logout = true, .stats = true };
+  const json_t *vms;
+  int c, r, rc = FERRY_EXIT_OK;
 
   opterr = 0;
   while ((c = getopt_long (argc, argv, "+" CLI_COMMON_SHORT, opts, NULL)) != -1) {
@@ -216,32 +213,13 @@ cmd_discover (struct cli *cli, int argc, char **argv)
   if (outdir == NULL)
     outdir = config_get_string (cli->cfg, "os_migrate_vmw_data_dir");
 
-  iopts.datacenter = config_get_string (cli->cfg, "vcenter_datacenter");
-  iopts.max_disks = 25;
-  clock_gettime (CLOCK_MONOTONIC, &t0);
-  r = vs_connect_config (cli->cfg, &vs);
+  so.all = all;
+  r = select_vms (cli->cfg, names, &so, &sel);
   if (r)
     return r;
-  everything = inventory_discover (vs, &iopts);
-  clock_gettime (CLOCK_MONOTONIC, &t1);
-  log_debug ("discovery: %zu VMs in %.3f s, %u SOAP round trips",
-             everything ? json_array_size (everything) : 0,
-             (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, vs_round_trips (vs));
-  if (getenv ("FERRY_STATS"))
-    fprintf (stderr, "ferry-stats: vms=%zu seconds=%.3f round_trips=%u\n",
-             everything ? json_array_size (everything) : 0,
-             (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9, vs_round_trips (vs));
-  vs_disconnect (vs);
-  if (everything == NULL)
-    return FERRY_EXIT_SOURCE;
-
-  if (all)
-    vms = json_incref (everything);
-  else {
-    vms = inventory_select (everything, names, &missing);
-    if (missing)
-      rc = FERRY_EXIT_FAILED;
-  }
+  vms = sel.vms;
+  if (sel.missing)
+    rc = FERRY_EXIT_FAILED;
 
   if (write) {
     bool mapped = config_get_bool (cli->cfg, "used_mapped_networks");

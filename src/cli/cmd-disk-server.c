@@ -19,8 +19,7 @@
 
 #include "cli/cli.h"
 #include "sources/disk-source.h"
-#include "vsphere/inventory.h"
-#include "vsphere/vsconfig.h"
+#include "vsphere/select.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -41,19 +40,17 @@ cmd_disk_server (struct cli *cli, int argc, char **argv)
   };
   const char *vmname = NULL, *diskarg = NULL, *source = NULL, *workdir = NULL;
   bool print_argv = false;
-  CLEANUP_JSON json_t *all = NULL;
   CLEANUP_JSON json_t *names = json_array ();
-  CLEANUP_JSON json_t *sel = NULL;
+  CLEANUP_VM_SELECTION struct vm_selection sel = { 0 };
   CLEANUP_FREE char *wd = NULL;
   CLEANUP_FREE char *logp = NULL;
-  struct vsphere *vs = NULL;
-  struct inventory_opts iopts = { .max_disks = 25 };
+  struct vsphere *vs;
   struct disk_source_plan plan;
   struct disk_source src;
   const json_t *vm, *disk = NULL;
   json_t *d;
   size_t i;
-  int c, r, missing;
+  int c, r;
   long long disk_index = -1;
   bool disk_index_ok;
 
@@ -82,22 +79,14 @@ cmd_disk_server (struct cli *cli, int argc, char **argv)
     if (config_add_json (cli->cfg, o, "--source") == -1)
       return FERRY_EXIT_USAGE;
   }
-  r = vs_connect_config (cli->cfg, &vs);
+  json_array_append_new (names, json_string (vmname));
+  r = select_vms (cli->cfg, names, NULL, &sel);
   if (r)
     return r;
-  iopts.datacenter = config_get_string (cli->cfg, "vcenter_datacenter");
-  all = inventory_discover (vs, &iopts);
-  if (all == NULL) {
-    vs_disconnect (vs);
-    return FERRY_EXIT_SOURCE;
-  }
-  json_array_append_new (names, json_string (vmname));
-  sel = inventory_select (all, names, &missing);
-  vm = json_array_get (sel, 0);
-  if (vm == NULL) {
-    vs_disconnect (vs);
+  vs = sel.vs;
+  vm = json_array_get (sel.vms, 0);
+  if (vm == NULL)
     return FERRY_EXIT_FAILED;
-  }
   /* --disk INDEX: digits only (0-based); anything else is a disk key. */
   disk_index_ok = parse_int_range (diskarg, 0, 999, &disk_index) == 0;
   json_array_foreach (json_object_get (vm, "disks"), i, d) {
@@ -109,7 +98,6 @@ cmd_disk_server (struct cli *cli, int argc, char **argv)
   if (disk == NULL) {
     log_error ("VM %s has no disk '%s': give a disk key (see ferry discover) or a 0-based "
                "index", vmname, diskarg);
-    vs_disconnect (vs);
     return FERRY_EXIT_USAGE;
   }
   if (workdir == NULL) {
@@ -118,10 +106,8 @@ cmd_disk_server (struct cli *cli, int argc, char **argv)
   }
   logp = xasprintf ("%s.log", workdir);
   r = disk_source_plan (vs, cli->cfg, vm, disk, NULL, workdir, logp, &plan);
-  if (r) {
-    vs_disconnect (vs);
+  if (r)
     return r;
-  }
   if (print_argv) {
     CLEANUP_STRV char **av = NULL;
     CLEANUP_FREE char *sock = xasprintf ("%s/nbd.sock", workdir);
@@ -135,7 +121,6 @@ cmd_disk_server (struct cli *cli, int argc, char **argv)
     else
       r = FERRY_EXIT_USAGE;
     disk_source_plan_free (&plan);      /* aborts an export lease */
-    vs_disconnect (vs);
     return r;
   }
   {
@@ -162,6 +147,5 @@ cmd_disk_server (struct cli *cli, int argc, char **argv)
     }
   }
   disk_source_plan_free (&plan);
-  vs_disconnect (vs);
   return r;
 }

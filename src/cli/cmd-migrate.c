@@ -12,9 +12,8 @@
 
 #include "cli/cli.h"
 #include "workflow/migrate.h"
-#include "vsphere/inventory.h"
+#include "vsphere/select.h"
 #include "vsphere/vmops.h"
-#include "vsphere/vsconfig.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -296,12 +295,9 @@ int
 cmd_rollback (struct cli *cli, int argc, char **argv)
 {
   CLEANUP_JSON json_t *names = json_array ();
-  CLEANUP_JSON json_t *all = NULL;
-  CLEANUP_JSON json_t *vms = NULL;
   struct selection sel = { .names = names };
-  struct inventory_opts io = { .max_disks = 25 };
-  struct vsphere *vs = NULL;
-  int r, missing = 0;
+  CLEANUP_VM_SELECTION struct vm_selection vsel = { 0 };
+  int r;
   size_t i;
   json_t *vm;
 
@@ -312,25 +308,21 @@ cmd_rollback (struct cli *cli, int argc, char **argv)
   r = migrate_teardown (cli->cfg, names);
   if (r)
     return r;
-  r = vs_connect_config (cli->cfg, &vs);
-  if (r)
+  r = select_vms (cli->cfg, names, NULL, &vsel);
+  if (vsel.vs == NULL)
     return r;
-  io.datacenter = config_get_string (cli->cfg, "vcenter_datacenter");
-  all = inventory_discover (vs, &io);
-  vms = all ? inventory_select (all, names, &missing) : NULL;
-  json_array_foreach (vms, i, vm) {
+  json_array_foreach (vsel.vms, i, vm) {
     const char *name = json_string_value (json_object_get (vm, "name"));
     const char *moref = json_string_value (json_object_get (vm, "moref"));
-    CLEANUP_FREE char *ps = vm_power_state (vs, moref);
+    CLEANUP_FREE char *ps = vm_power_state (vsel.vs, moref);
     if (ps && strcmp (ps, "poweredOff") == 0) {
-      if (vm_power_on (vs, moref, name) == 0)
+      if (vm_power_on (vsel.vs, moref, name) == 0)
         log_info ("VM %s: powered on again on VMware", name);
       else
         r = FERRY_EXIT_SOURCE;
     }
   }
-  vs_disconnect (vs);
-  return all == NULL ? FERRY_EXIT_SOURCE : missing ? FERRY_EXIT_FAILED : r;
+  return vsel.all == NULL ? FERRY_EXIT_SOURCE : vsel.missing ? FERRY_EXIT_FAILED : r;
 }
 
 int

@@ -9,8 +9,7 @@
 #include "cli/cli.h"
 #include "networks/networks.h"
 #include "config/clouds.h"
-#include "vsphere/inventory.h"
-#include "vsphere/vsconfig.h"
+#include "vsphere/select.h"
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -70,15 +69,13 @@ cmd_networks (struct cli *cli, int argc, char **argv)
   const char *format = "text", *write_file = NULL, *action;
   CLEANUP_JSON json_t *names = json_array ();
   CLEANUP_JSON json_t *cloud = NULL;
-  CLEANUP_JSON json_t *all = NULL;
-  CLEANUP_JSON json_t *vms = NULL;
+  CLEANUP_VM_SELECTION struct vm_selection sel = { 0 };
+  struct vm_select_opts so = { .logout = true };
   CLEANUP_JSON json_t *plan = NULL;
   CLEANUP_FREE char *err = NULL;
   CLEANUP_FREE char *yaml = NULL;
-  struct inventory_opts iopts = { .max_disks = 25 };
-  struct vsphere *vs = NULL;
   struct os_client *os;
-  int c, r, errors = 0, missing = 0;
+  int c, r, errors = 0;
 
   opterr = 0;
   while ((c = getopt_long (argc, argv, CLI_COMMON_SHORT, opts, NULL)) != -1) {
@@ -120,21 +117,15 @@ cmd_networks (struct cli *cli, int argc, char **argv)
     log_error ("%s", err ? err : "no OpenStack destination: set dst_cloud (or OS_CLOUD)");
     return FERRY_EXIT_USAGE;
   }
-  r = vs_connect_config (cli->cfg, &vs);
+  r = select_vms (cli->cfg, names, &so, &sel);
   if (r)
     return r;
-  iopts.datacenter = config_get_string (cli->cfg, "vcenter_datacenter");
-  all = inventory_discover (vs, &iopts);
-  vs_disconnect (vs);
-  if (all == NULL)
-    return FERRY_EXIT_SOURCE;
-  vms = inventory_select (all, names, &missing);
-  if (missing)
+  if (sel.missing)
     return FERRY_EXIT_USAGE;
   os = os_connect (cloud, &r);
   if (os == NULL)
     return r;
-  plan = networks_plan (cli->cfg, os, vms, &errors);
+  plan = networks_plan (cli->cfg, os, sel.vms, &errors);
   r = errors ? FERRY_EXIT_USAGE : 0;
   if (r == 0 && !strcmp (action, "create"))
     r = networks_create (cli->cfg, os, plan);

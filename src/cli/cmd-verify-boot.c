@@ -72,6 +72,148 @@ print_table (const struct bootchain_result *r)
     printf ("%s\n", r->error);
 }
 
+/* One option of verify-boot: 0, an exit code, or -1 if not one of its own. */
+static int
+parse_option (int c, struct bootchain_opts *o, const char **format, bool *boot,
+              long long *boot_timeout)
+{
+  switch (c) {
+  case OPT_FIX:
+    o->fix = true;
+    break;
+  case OPT_FORMAT:
+    *format = optarg;
+    break;
+  case OPT_DISK_FORMAT:
+    o->disk_format = optarg;
+    break;
+  case OPT_LOG:
+    o->logpath = optarg;
+    break;
+  case OPT_BOOT:
+    *boot = true;
+    break;
+  case OPT_BOOT_TIMEOUT:
+    if (parse_int_range (optarg, 30, 86400, boot_timeout) == -1) {
+      fprintf (stderr, "ferry verify-boot: --boot-timeout needs seconds from 30 to 86400, "
+               "not '%s'\n", optarg);
+      return FERRY_EXIT_USAGE;
+    }
+    break;
+  default:
+    return -1;
+  }
+  return 0;
+}
+
+/* The format, the disk format and the disks (readable, and writable with
+ * --fix). */
+static int
+check_arguments (struct cli *cli, int argc, char **argv, const char *format,
+                 const struct bootchain_opts *o)
+{
+  if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0) {
+    fprintf (stderr, "ferry verify-boot: --format must be table or json, not '%s'\n", format);
+    return FERRY_EXIT_USAGE;
+  }
+  if (o->disk_format && strcmp (o->disk_format, "raw") != 0
+      && strcmp (o->disk_format, "qcow2") != 0) {
+    fprintf (stderr, "ferry verify-boot: --disk-format must be raw or qcow2, not '%s'\n",
+             o->disk_format);
+    return FERRY_EXIT_USAGE;
+  }
+  if (optind >= argc) {
+    fprintf (stderr, "ferry verify-boot: no disk given\nUsage: %s\n", cli->cmd->usage);
+    return FERRY_EXIT_USAGE;
+  }
+  for (int i = optind; i < argc; i++)
+    if (access (argv[i], o->fix ? R_OK | W_OK : R_OK) == -1) {
+      fprintf (stderr, "ferry verify-boot: %s: %s\n", argv[i], strerror (errno));
+      return FERRY_EXIT_USAGE;
+    }
+  return 0;
+}
+
+/* --boot: one boot of the disks under QEMU, its console in boot_dir
+ * (removed if it booted).  Its result as json; *booted. */
+static json_t *
+boot_once (const char *const *disks, const struct bootchain_opts *o,
+           const struct bootchain_result *res, const char *boot_dir, long long boot_timeout,
+           bool *booted)
+{
+  CLEANUP_FREE char *console = xasprintf ("%s/console", boot_dir);
+  struct boot_check_opts bo = {
+    .disks = disks, .disk_format = o->disk_format,
+    .timeout_s = (int) boot_timeout, .console_log = console, .what = "verify-boot",
+  };
+  struct boot_check_result br;
+  json_t *boot_json;
+
+  boot_check_guest (&bo, res, &br);
+  boot_json = boot_check_result_json (&br);
+  *booted = br.verdict == BOOT_CHECK_BOOTED;
+  if (br.verdict == BOOT_CHECK_BOOTED)
+    log_info ("verify-boot: the guest booted in %.0f s (%s)", br.seconds, br.reason);
+  else
+    log_error ("verify-boot: the guest did NOT boot: %s after %.0f s; its console is kept: %s",
+               br.reason, br.seconds, console ? console : boot_dir);
+  boot_check_result_clear (&br);
+  if (console && *booted) {
+    CLEANUP_FREE char *q = xasprintf ("%s.qemu", console);
+    CLEANUP_FREE char *k = xasprintf ("%s.qemu.kvm", console);
+    unlink (console);
+    if (q) unlink (q);
+    if (k) unlink (k);
+  }
+  return boot_json;
+}
+
+static void
+print_result (const char *format, const struct bootchain_result *res, json_t *boot_json)
+{
+  if (strcmp (format, "json") == 0) {
+    CLEANUP_JSON json_t *j = bootchain_result_json (res);
+    if (j && boot_json)
+      json_object_set (j, "boot_check", boot_json);
+    if (j)
+      json_dumpf (j, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
+    printf ("\n");
+  }
+  else {
+    print_table (res);
+    if (boot_json)
+      printf ("boot test (%s, %s): %s: %s (%.0f s)\n",
+              json_string_value (json_object_get (boot_json, "boot")),
+              json_string_value (json_object_get (boot_json, "accelerator")),
+              json_string_value (json_object_get (boot_json, "result")),
+              json_string_value (json_object_get (boot_json, "reason")),
+              json_real_value (json_object_get (boot_json, "seconds")));
+  }
+}
+
+/* The exit code for the verdict (said in the log). */
+static int
+verdict_exit_code (const struct bootchain_result *res, bool boot, bool boot_ok)
+{
+  switch (res->status) {
+  case BOOTCHAIN_STATUS_OK:
+    return boot && !boot_ok ? FERRY_EXIT_CONVERSION : FERRY_EXIT_OK;
+  case BOOTCHAIN_STATUS_SKIPPED:
+    log_warn ("verify-boot: %s", res->error);
+    return boot && !boot_ok ? FERRY_EXIT_CONVERSION : FERRY_EXIT_OK;
+  case BOOTCHAIN_STATUS_NEEDS_FIX:
+    log_warn ("verify-boot: some references do not resolve on KVM; --fix rewrites them");
+    return FERRY_EXIT_FAILED;
+  case BOOTCHAIN_STATUS_REFUSED:
+    log_error ("verify-boot: refused: the guest would not boot on KVM as it is; nothing was "
+               "changed");
+    return FERRY_EXIT_CONVERSION;
+  case BOOTCHAIN_STATUS_ERROR:
+  default:
+    return FERRY_EXIT_CONVERSION;
+  }
+}
+
 int
 cmd_verify_boot (struct cli *cli, int argc, char **argv)
 {
@@ -98,52 +240,15 @@ cmd_verify_boot (struct cli *cli, int argc, char **argv)
   while ((c = getopt_long (argc, argv, "+" CLI_COMMON_SHORT, opts, NULL)) != -1) {
     if (cli_common_option (cli, c, optarg))
       continue;
-    switch (c) {
-    case OPT_FIX:
-      o.fix = true;
-      break;
-    case OPT_FORMAT:
-      format = optarg;
-      break;
-    case OPT_DISK_FORMAT:
-      o.disk_format = optarg;
-      break;
-    case OPT_LOG:
-      o.logpath = optarg;
-      break;
-    case OPT_BOOT:
-      boot = true;
-      break;
-    case OPT_BOOT_TIMEOUT:
-      if (parse_int_range (optarg, 30, 86400, &boot_timeout) == -1) {
-        fprintf (stderr, "ferry verify-boot: --boot-timeout needs seconds from 30 to 86400, "
-                 "not '%s'\n", optarg);
-        return FERRY_EXIT_USAGE;
-      }
-      break;
-    default:
+    r = parse_option (c, &o, &format, &boot, &boot_timeout);
+    if (r == -1)
       return cli_bad_option (cli, argv);
-    }
+    if (r)
+      return r;
   }
-  if (strcmp (format, "table") != 0 && strcmp (format, "json") != 0) {
-    fprintf (stderr, "ferry verify-boot: --format must be table or json, not '%s'\n", format);
-    return FERRY_EXIT_USAGE;
-  }
-  if (o.disk_format && strcmp (o.disk_format, "raw") != 0
-      && strcmp (o.disk_format, "qcow2") != 0) {
-    fprintf (stderr, "ferry verify-boot: --disk-format must be raw or qcow2, not '%s'\n",
-             o.disk_format);
-    return FERRY_EXIT_USAGE;
-  }
-  if (optind >= argc) {
-    fprintf (stderr, "ferry verify-boot: no disk given\nUsage: %s\n", cli->cmd->usage);
-    return FERRY_EXIT_USAGE;
-  }
-  for (int i = optind; i < argc; i++)
-    if (access (argv[i], o.fix ? R_OK | W_OK : R_OK) == -1) {
-      fprintf (stderr, "ferry verify-boot: %s: %s\n", argv[i], strerror (errno));
-      return FERRY_EXIT_USAGE;
-    }
+  r = check_arguments (cli, argc, argv, format, &o);
+  if (r)
+    return r;
   r = cli_load_config (cli);
   if (r)
     return r;
@@ -163,30 +268,9 @@ cmd_verify_boot (struct cli *cli, int argc, char **argv)
     return FERRY_EXIT_FAILED;
   }
   /* --boot: once the boot chain is sound, one boot under QEMU. */
-  if (boot && (res->status == BOOTCHAIN_STATUS_OK || res->status == BOOTCHAIN_STATUS_SKIPPED)) {
-    CLEANUP_FREE char *console = xasprintf ("%s/console", boot_dir);
-    struct boot_check_opts bo = {
-      .disks = (const char *const *) argv + optind, .disk_format = o.disk_format,
-      .timeout_s = (int) boot_timeout, .console_log = console, .what = "verify-boot",
-    };
-    struct boot_check_result br;
-    boot_check_guest (&bo, res, &br);
-    boot_json = boot_check_result_json (&br);
-    boot_ok = br.verdict == BOOT_CHECK_BOOTED;
-    if (br.verdict == BOOT_CHECK_BOOTED)
-      log_info ("verify-boot: the guest booted in %.0f s (%s)", br.seconds, br.reason);
-    else
-      log_error ("verify-boot: the guest did NOT boot: %s after %.0f s; its console is kept: %s",
-                 br.reason, br.seconds, console ? console : boot_dir);
-    boot_check_result_clear (&br);
-    if (console && boot_ok) {
-      CLEANUP_FREE char *q = xasprintf ("%s.qemu", console);
-      CLEANUP_FREE char *k = xasprintf ("%s.qemu.kvm", console);
-      unlink (console);
-      if (q) unlink (q);
-      if (k) unlink (k);
-    }
-  }
+  if (boot && (res->status == BOOTCHAIN_STATUS_OK || res->status == BOOTCHAIN_STATUS_SKIPPED))
+    boot_json = boot_once ((const char *const *) argv + optind, &o, res, boot_dir,
+                           boot_timeout, &boot_ok);
   if (boot) {
     if (res->boot_kernel)
       unlink (res->boot_kernel);
@@ -194,46 +278,8 @@ cmd_verify_boot (struct cli *cli, int argc, char **argv)
       unlink (res->boot_initrd);
     rmdir (boot_dir);
   }
-  if (strcmp (format, "json") == 0) {
-    CLEANUP_JSON json_t *j = bootchain_result_json (res);
-    if (j && boot_json)
-      json_object_set (j, "boot_check", boot_json);
-    if (j)
-      json_dumpf (j, stdout, JSON_INDENT (2) | JSON_PRESERVE_ORDER);
-    printf ("\n");
-  }
-  else {
-    print_table (res);
-    if (boot_json)
-      printf ("boot test (%s, %s): %s: %s (%.0f s)\n",
-              json_string_value (json_object_get (boot_json, "boot")),
-              json_string_value (json_object_get (boot_json, "accelerator")),
-              json_string_value (json_object_get (boot_json, "result")),
-              json_string_value (json_object_get (boot_json, "reason")),
-              json_real_value (json_object_get (boot_json, "seconds")));
-  }
-  switch (res->status) {
-  case BOOTCHAIN_STATUS_OK:
-    r = boot && !boot_ok ? FERRY_EXIT_CONVERSION : FERRY_EXIT_OK;
-    break;
-  case BOOTCHAIN_STATUS_SKIPPED:
-    log_warn ("verify-boot: %s", res->error);
-    r = boot && !boot_ok ? FERRY_EXIT_CONVERSION : FERRY_EXIT_OK;
-    break;
-  case BOOTCHAIN_STATUS_NEEDS_FIX:
-    log_warn ("verify-boot: some references do not resolve on KVM; --fix rewrites them");
-    r = FERRY_EXIT_FAILED;
-    break;
-  case BOOTCHAIN_STATUS_REFUSED:
-    log_error ("verify-boot: refused: the guest would not boot on KVM as it is; nothing was "
-               "changed");
-    r = FERRY_EXIT_CONVERSION;
-    break;
-  case BOOTCHAIN_STATUS_ERROR:
-  default:
-    r = FERRY_EXIT_CONVERSION;
-    break;
-  }
+  print_result (format, res, boot_json);
+  r = verdict_exit_code (res, boot, boot_ok);
   bootchain_result_free (res);
   return r;
 }

@@ -419,6 +419,154 @@ failure_text (const struct http *h, CURLcode c, const char *errbuf, size_t recei
   return xasprintf ("%s; %s", errbuf[0] ? errbuf : curl_easy_strerror (c), advice (c));
 }
 
+/* The request's own headers, and no 100-continue round trip for a body. */
+static struct curl_slist *
+request_headers (const struct http_request *req)
+{
+  struct curl_slist *hdrs = NULL;
+
+  for (size_t i = 0; req->headers && req->headers[i]; i++)
+    hdrs = curl_slist_append (hdrs, req->headers[i]);
+  if (req->body == NULL && req->upload == NULL && strcmp (req->method, "POST")
+      && strcmp (req->method, "PUT"))
+    ;
+  else
+    hdrs = curl_slist_append (hdrs, "Expect:");    /* no 100-continue round trip */
+  return hdrs;
+}
+
+static void
+set_tls_options (struct http *h, CURL *cu)
+{
+  curl_easy_setopt (cu, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
+  curl_easy_setopt (cu, CURLOPT_SSL_CTX_DATA, h);
+  if (h->pin) {
+    curl_easy_setopt (cu, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt (cu, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  else if (h->insecure) {
+    curl_easy_setopt (cu, CURLOPT_SSL_VERIFYPEER, 0L);
+    curl_easy_setopt (cu, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  if (h->cacert)
+    curl_easy_setopt (cu, CURLOPT_CAINFO, h->cacert);
+}
+
+/* Set the handle up for one attempt of req, of at most attempt_ms. */
+static void
+prepare_attempt (struct http *h, const struct http_request *req, struct curl_slist *hdrs,
+                 struct upload_state *ust, struct sink *body, struct sink *head,
+                 char *errbuf, long long attempt_ms)
+{
+  CURL *cu = h->curl;
+
+  if (req->stream)
+    req->stream->begin (req->stream->arg);
+  curl_easy_reset (cu);
+  /* Keep the cookie engine on (the jar outlives the reset).  Not with
+   * CURLOPT_COOKIEFILE "": libcurl 7.88 keeps that file list in the
+   * options and loses it, a leak, at each reset.  A cookie for a domain
+   * that does not exist turns the engine on and is never sent. */
+  curl_easy_setopt (cu, CURLOPT_COOKIELIST,
+                    "Set-Cookie: ferry_cookie_engine=on; domain=ferry.invalid");
+  curl_easy_setopt (cu, CURLOPT_URL, req->url);
+  curl_easy_setopt (cu, CURLOPT_CUSTOMREQUEST, req->method);
+  if (strcmp (req->method, "HEAD") == 0)
+    curl_easy_setopt (cu, CURLOPT_NOBODY, 1L);
+  if (req->upload) {
+    ust->pos = 0;
+    ust->err = 0;
+    curl_easy_setopt (cu, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt (cu, CURLOPT_READFUNCTION, upload_cb);
+    curl_easy_setopt (cu, CURLOPT_READDATA, ust);
+    curl_easy_setopt (cu, CURLOPT_INFILESIZE_LARGE,
+                      (curl_off_t) (req->upload->size >= 0 ? req->upload->size : -1));
+    curl_easy_setopt (cu, CURLOPT_CUSTOMREQUEST, req->method);
+  }
+  else if (req->body) {
+    curl_easy_setopt (cu, CURLOPT_POSTFIELDS, req->body);
+    curl_easy_setopt (cu, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) req->body_len);
+  }
+  curl_easy_setopt (cu, CURLOPT_HTTPHEADER, hdrs);
+  curl_easy_setopt (cu, CURLOPT_WRITEFUNCTION, body_cb);
+  curl_easy_setopt (cu, CURLOPT_WRITEDATA, body);
+  curl_easy_setopt (cu, CURLOPT_HEADERFUNCTION, header_cb);
+  curl_easy_setopt (cu, CURLOPT_HEADERDATA, head);
+  /* An announced Content-Length over the cap fails before any of it is
+   * read (not a HEAD's: no body comes); the write callbacks cut the
+   * others. */
+  if (h->max_body && strcmp (req->method, "HEAD") != 0)
+    curl_easy_setopt (cu, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) h->max_body);
+  curl_easy_setopt (cu, CURLOPT_ERRORBUFFER, errbuf);
+  curl_easy_setopt (cu, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt (cu, CURLOPT_CONNECTTIMEOUT, h->connect_s);
+  curl_easy_setopt (cu, CURLOPT_TIMEOUT_MS, (long) attempt_ms);
+  curl_easy_setopt (cu, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_BPS);
+  curl_easy_setopt (cu, CURLOPT_LOW_SPEED_TIME, h->stall_s);
+  curl_easy_setopt (cu, CURLOPT_PROTOCOLS_STR, "https,http");
+  curl_easy_setopt (cu, CURLOPT_USERAGENT, "ferry/" FERRY_VERSION);
+  set_tls_options (h, cu);
+  if (log_get_level () >= LOG_LEVEL_DEBUG) {
+    curl_easy_setopt (cu, CURLOPT_VERBOSE, 1L);
+    curl_easy_setopt (cu, CURLOPT_DEBUGFUNCTION, debug_cb);
+  }
+  errbuf[0] = '\0';
+  h->pin_mismatch = false;
+}
+
+/* Reading the answer stopped for want of memory: logged, freed. */
+static bool
+sink_failed (const char *what, const char *url, struct sink *body, struct sink *head)
+{
+  if (body->stopped) {
+    free (head->p);
+    log_error ("%s: %s: reading the answer stopped (out of memory)", what, url);
+    return true;
+  }
+  if (body->oom || head->oom) {
+    free (body->p);
+    free (head->p);
+    log_error ("%s: out of memory reading the answer from %s", what, url);
+    return true;
+  }
+  return false;
+}
+
+/* An answer with a status worth another try. */
+static bool
+retry_status (const struct http_request *req, bool resendable, long status)
+{
+  return resendable
+    && (status == 502 || status == 503 || status == 504
+        || (req->idempotent && status >= 500 && !(status == 500 && req->error_is_answer)));
+}
+
+/* A failure no other attempt would change (logged). */
+static bool
+hopeless (const struct http *h, const struct http_request *req, const char *what,
+          const struct upload_state *ust)
+{
+  if (h->pin_mismatch) {
+    log_error ("%s: %s's certificate thumbprint is %s, not the pinned %s: refusing to "
+               "talk to it (nothing was sent). If the certificate was replaced, "
+               "update vddk_thumbprint", what, h->service, h->peer_tp, h->pin);
+    return true;
+  }
+  if (ust->err) {
+    log_error ("%s: %s: reading the data to send failed: %s", what, req->url,
+               strerror (ust->err));
+    return true;
+  }
+  return false;
+}
+
+static void
+back_off (long *delay)
+{
+  sleep_ms (*delay);
+  *delay = *delay * 2 > 10000 ? 10000 : *delay * 2;
+}
+
 int
 http_request (struct http *h, const struct http_request *req, struct http_response *resp)
 {
@@ -437,13 +585,7 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
   int r = -1;
 
   memset (resp, 0, sizeof *resp);
-  for (size_t i = 0; req->headers && req->headers[i]; i++)
-    hdrs = curl_slist_append (hdrs, req->headers[i]);
-  if (req->body == NULL && req->upload == NULL && strcmp (req->method, "POST")
-      && strcmp (req->method, "PUT"))
-    ;
-  else
-    hdrs = curl_slist_append (hdrs, "Expect:");    /* no 100-continue round trip */
+  hdrs = request_headers (req);
 
   for (int attempt = 1; attempt <= h->max_attempts; attempt++) {
     size_t received = 0;
@@ -451,106 +593,29 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
     struct sink head = { .max = h->max_body, .received = &received };
     CURLcode c;
     long status = 0;
-    CURL *cu = h->curl;
     long long attempt_ms = timeout_ms, t0 = mono_ms ();
     bool may_retry;
     CLEANUP_FREE char *why = NULL;
 
     if (timeout_ms && series_end - t0 < attempt_ms)
       attempt_ms = series_end - t0 > 1 ? series_end - t0 : 1;
-    if (req->stream)
-      req->stream->begin (req->stream->arg);
-    curl_easy_reset (cu);
-    /* Keep the cookie engine on (the jar outlives the reset).  Not with
-     * CURLOPT_COOKIEFILE "": libcurl 7.88 keeps that file list in the
-     * options and loses it, a leak, at each reset.  A cookie for a domain
-     * that does not exist turns the engine on and is never sent. */
-    curl_easy_setopt (cu, CURLOPT_COOKIELIST,
-                      "Set-Cookie: ferry_cookie_engine=on; domain=ferry.invalid");
-    curl_easy_setopt (cu, CURLOPT_URL, req->url);
-    curl_easy_setopt (cu, CURLOPT_CUSTOMREQUEST, req->method);
-    if (strcmp (req->method, "HEAD") == 0)
-      curl_easy_setopt (cu, CURLOPT_NOBODY, 1L);
-    if (req->upload) {
-      ust.pos = 0;
-      ust.err = 0;
-      curl_easy_setopt (cu, CURLOPT_UPLOAD, 1L);
-      curl_easy_setopt (cu, CURLOPT_READFUNCTION, upload_cb);
-      curl_easy_setopt (cu, CURLOPT_READDATA, &ust);
-      curl_easy_setopt (cu, CURLOPT_INFILESIZE_LARGE,
-                        (curl_off_t) (req->upload->size >= 0 ? req->upload->size : -1));
-      curl_easy_setopt (cu, CURLOPT_CUSTOMREQUEST, req->method);
-    }
-    else if (req->body) {
-      curl_easy_setopt (cu, CURLOPT_POSTFIELDS, req->body);
-      curl_easy_setopt (cu, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) req->body_len);
-    }
-    curl_easy_setopt (cu, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt (cu, CURLOPT_WRITEFUNCTION, body_cb);
-    curl_easy_setopt (cu, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt (cu, CURLOPT_HEADERFUNCTION, header_cb);
-    curl_easy_setopt (cu, CURLOPT_HEADERDATA, &head);
-    /* An announced Content-Length over the cap fails before any of it is
-     * read (not a HEAD's: no body comes); the write callbacks cut the
-     * others. */
-    if (h->max_body && strcmp (req->method, "HEAD") != 0)
-      curl_easy_setopt (cu, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) h->max_body);
-    curl_easy_setopt (cu, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt (cu, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt (cu, CURLOPT_CONNECTTIMEOUT, h->connect_s);
-    curl_easy_setopt (cu, CURLOPT_TIMEOUT_MS, (long) attempt_ms);
-    curl_easy_setopt (cu, CURLOPT_LOW_SPEED_LIMIT, LOW_SPEED_BPS);
-    curl_easy_setopt (cu, CURLOPT_LOW_SPEED_TIME, h->stall_s);
-    curl_easy_setopt (cu, CURLOPT_PROTOCOLS_STR, "https,http");
-    curl_easy_setopt (cu, CURLOPT_USERAGENT, "ferry/" FERRY_VERSION);
-    curl_easy_setopt (cu, CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
-    curl_easy_setopt (cu, CURLOPT_SSL_CTX_DATA, h);
-    if (h->pin) {
-      curl_easy_setopt (cu, CURLOPT_SSL_VERIFYPEER, 1L);
-      curl_easy_setopt (cu, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    else if (h->insecure) {
-      curl_easy_setopt (cu, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt (cu, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    if (h->cacert)
-      curl_easy_setopt (cu, CURLOPT_CAINFO, h->cacert);
-    if (log_get_level () >= LOG_LEVEL_DEBUG) {
-      curl_easy_setopt (cu, CURLOPT_VERBOSE, 1L);
-      curl_easy_setopt (cu, CURLOPT_DEBUGFUNCTION, debug_cb);
-    }
-    errbuf[0] = '\0';
-    h->pin_mismatch = false;
-
-    c = curl_easy_perform (cu);
+    prepare_attempt (h, req, hdrs, &ust, &body, &head, errbuf, attempt_ms);
+    c = curl_easy_perform (h->curl);
     if (c == CURLE_OK)
-      curl_easy_getinfo (cu, CURLINFO_RESPONSE_CODE, &status);
+      curl_easy_getinfo (h->curl, CURLINFO_RESPONSE_CODE, &status);
     /* Another try only if it can start before the series' deadline. */
     may_retry = attempt < h->max_attempts
       && (timeout_ms == 0 || mono_ms () + delay < series_end);
 
-    if (body.stopped) {
-      free (head.p);
-      log_error ("%s: %s: reading the answer stopped (out of memory)", what, req->url);
+    if (sink_failed (what, req->url, &body, &head))
       break;
-    }
-    if (body.oom || head.oom) {
-      free (body.p);
-      free (head.p);
-      log_error ("%s: out of memory reading the answer from %s", what, req->url);
-      break;
-    }
     if (c == CURLE_OK) {
-      bool retry_status = resendable
-        && (status == 502 || status == 503 || status == 504
-            || (req->idempotent && status >= 500 && !(status == 500 && req->error_is_answer)));
-      if (retry_status && may_retry) {
+      if (retry_status (req, resendable, status) && may_retry) {
         log_warn ("%s: %s answered HTTP %ld; retrying in %ld ms (attempt %d of %d)",
                   what, h->service, status, delay, attempt + 1, h->max_attempts);
         free (body.p);
         free (head.p);
-        sleep_ms (delay);
-        delay = delay * 2 > 10000 ? 10000 : delay * 2;
+        back_off (&delay);
         continue;
       }
       resp->status = status;
@@ -562,24 +627,14 @@ http_request (struct http *h, const struct http_request *req, struct http_respon
     }
     free (body.p);
     free (head.p);
-    if (h->pin_mismatch) {
-      log_error ("%s: %s's certificate thumbprint is %s, not the pinned %s: refusing to "
-                 "talk to it (nothing was sent). If the certificate was replaced, "
-                 "update vddk_thumbprint", what, h->service, h->peer_tp, h->pin);
+    if (hopeless (h, req, what, &ust))
       break;
-    }
-    if (ust.err) {
-      log_error ("%s: %s: reading the data to send failed: %s", what, req->url,
-                 strerror (ust.err));
-      break;
-    }
     why = failure_text (h, body.too_big || head.too_big ? CURLE_FILESIZE_EXCEEDED : c,
                         errbuf, received, mono_ms () - t0, attempt_ms);
     if (resendable && transient (c, req->idempotent) && may_retry) {
       log_warn ("%s: %s: %s; retrying in %ld ms (attempt %d of %d)", what, req->url,
                 why ? why : curl_easy_strerror (c), delay, attempt + 1, h->max_attempts);
-      sleep_ms (delay);
-      delay = delay * 2 > 10000 ? 10000 : delay * 2;
+      back_off (&delay);
       continue;
     }
     log_msg (req->quiet ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR,

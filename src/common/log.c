@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "common/lock.h"
 #include "common/log.h"
 #include "common/redact.h"
 
@@ -45,13 +46,12 @@ status_draw (void)
 void
 log_set_status (const char *text)
 {
-  pthread_mutex_lock (&stderr_lock);
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&stderr_lock);
   status_erase ();
   free (status);
   status = text && *text ? strdup (text) : NULL;
   status_draw ();
   fflush (stderr);
-  pthread_mutex_unlock (&stderr_lock);
 }
 
 void
@@ -162,15 +162,14 @@ log_vmsg (enum log_level l, const char *fmt, va_list ap)
 
   ctx = context_for (line);
   if (l <= level) {
-    pthread_mutex_lock (&stderr_lock);
+    ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&stderr_lock);
     status_erase ();
     fprintf (stderr, "ferry: %s%s%s%s\n", ctx ? ctx : "", ctx ? ": " : "", level_word (l),
              line);
     status_draw ();
-    pthread_mutex_unlock (&stderr_lock);
   }
   if (l == LOG_LEVEL_ERROR && errors) {
-    pthread_mutex_lock (&errors->lock);
+    ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&errors->lock);
     if (errors->first == NULL && asprintf (&errors->first, "%s%s%s", ctx ? ctx : "",
                                            ctx ? ": " : "", line) == -1)
       errors->first = NULL;
@@ -178,7 +177,6 @@ log_vmsg (enum log_level l, const char *fmt, va_list ap)
     if (asprintf (&errors->last, "%s%s%s", ctx ? ctx : "", ctx ? ": " : "", line) == -1)
       errors->last = NULL;
     errors->count++;
-    pthread_mutex_unlock (&errors->lock);
   }
   if (log_file) {
     char stamp[32];

@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <pthread.h>
 
+#include "common/lock.h"
 #include "common/redact.h"
 #include "common/vector.h"
 
@@ -18,23 +19,20 @@ redact_add_secret (const char *value)
 
   if (value == NULL || strlen (value) < REDACT_MIN_LEN)
     return;
-  pthread_mutex_lock (&lock);
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&lock);
   for (size_t i = 0; i < secrets.len; i++)
     if (strcmp (secrets.ptr[i], value) == 0)
-      goto out;
+      return;
   copy = strdup (value);
   if (copy && string_vector_append (&secrets, copy) == -1)
     free (copy);
- out:
-  pthread_mutex_unlock (&lock);
 }
 
 void
 redact_clear (void)
 {
-  pthread_mutex_lock (&lock);
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&lock);
   string_vector_free_all (&secrets);
-  pthread_mutex_unlock (&lock);
 }
 
 static const char *const secret_words[] = {
@@ -95,25 +93,26 @@ mask_registered (const char *s)
   struct buf b = { 0 };
   size_t i = 0, n = strlen (s);
 
-  pthread_mutex_lock (&lock);
-  while (i < n) {
-    size_t best = 0;
-    for (size_t k = 0; k < secrets.len; k++) {
-      size_t l = strlen (secrets.ptr[k]);
-      if (l > best && l <= n - i && memcmp (s + i, secrets.ptr[k], l) == 0 &&
-          (l >= REDACT_WORD_LEN || !inside_word (s, n, i, l)))
-        best = l;
-    }
-    if (best) {
-      buf_add (&b, REDACTED, strlen (REDACTED));
-      i += best;
-    }
-    else {
-      buf_add (&b, s + i, 1);
-      i++;
+  {
+    ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&lock);
+    while (i < n) {
+      size_t best = 0;
+      for (size_t k = 0; k < secrets.len; k++) {
+        size_t l = strlen (secrets.ptr[k]);
+        if (l > best && l <= n - i && memcmp (s + i, secrets.ptr[k], l) == 0 &&
+            (l >= REDACT_WORD_LEN || !inside_word (s, n, i, l)))
+          best = l;
+      }
+      if (best) {
+        buf_add (&b, REDACTED, strlen (REDACTED));
+        i += best;
+      }
+      else {
+        buf_add (&b, s + i, 1);
+        i++;
+      }
     }
   }
-  pthread_mutex_unlock (&lock);
   if (b.p == NULL && !b.oom)
     return strdup ("");
   if (b.oom) { free (b.p); return NULL; }
@@ -355,7 +354,7 @@ redact_argv_check (char *const argv[], int *bad)
 {
   int r = 0;
 
-  pthread_mutex_lock (&lock);
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&lock);
   for (int a = 0; argv[a] && r == 0; a++)
     for (size_t k = 0; k < secrets.len; k++)
       if (strstr (argv[a], secrets.ptr[k])) {
@@ -363,6 +362,5 @@ redact_argv_check (char *const argv[], int *bad)
         r = -1;
         break;
       }
-  pthread_mutex_unlock (&lock);
   return r;
 }

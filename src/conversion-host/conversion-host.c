@@ -475,180 +475,200 @@ host_name_of (const struct config *cfg, const struct conversion_host_opts *o)
   return o && o->name && *o->name ? o->name : config_get_string (cfg, "conversion_host_name");
 }
 
-int
-conversion_host_deploy (const struct config *cfg, struct os_client *os,
-                        const struct conversion_host_opts *o, json_t **result)
+/* conversion_host_image and the network to deploy on
+ * (conversion_host_network, else openstack_private_network). */
+static int
+find_image_and_network (const struct config *cfg, struct os_client *os, const char *name,
+                        json_t **image, json_t **net)
 {
-  const char *name = host_name_of (cfg, o);
-  long parallel = o && o->parallel > 0 ? o->parallel : config_get_int (cfg, "ferry_parallel");
-  bool want_ssh = o && o->wait_ssh >= 0 ? o->wait_ssh : config_get_bool (cfg, "conversion_host_wait_ssh");
-  CLEANUP_FREE char *sname = server_name (name);
-  CLEANUP_JSON json_t *srv = NULL;
-  CLEANUP_JSON json_t *image = NULL;
+  const char *img = config_get_string (cfg, "conversion_host_image");
+  const char *netref = config_get_string (cfg, "conversion_host_network");
+  CLEANUP_FREE char *why = NULL;
+  int r;
+
+  if (netref == NULL || *netref == '\0')
+    netref = config_get_string (cfg, "openstack_private_network");
+  if (img == NULL || *img == '\0' || netref == NULL || *netref == '\0') {
+    log_error ("conversion host %s: set %s%s%s to deploy it", name,
+               img && *img ? "" : "conversion_host_image (a Glance image: CentOS Stream 10, "
+               "RHEL 9.5+, Fedora for btrfs guests, or Debian/Ubuntu)",
+               (img && *img) || (netref && *netref) ? "" : " and ",
+               netref && *netref ? "" : "conversion_host_network (or openstack_private_network)");
+    return FERRY_EXIT_USAGE;
+  }
+  r = os_image_find (os, img, image, &why);
+  if (r != 0) {
+    if (why)
+      log_error ("conversion host %s: conversion_host_image: %s", name, why);
+    return r == 1 ? FERRY_EXIT_USAGE : FERRY_EXIT_DEST;
+  }
+  r = os_network_find (os, netref, net, &why);
+  if (r != 0) {
+    if (why)
+      log_error ("conversion host %s: network: %s", name, why);
+    return r == 1 ? FERRY_EXIT_USAGE : FERRY_EXIT_DEST;
+  }
+  return 0;
+}
+
+/* The key pair ssh_key_name, if set: it must exist (*key_name, else NULL). */
+static int
+check_key_pair (const struct config *cfg, struct os_client *os, const char *name,
+                const char **key_name)
+{
+  const char *key = config_get_string (cfg, "ssh_key_name");
+  CLEANUP_JSON json_t *kp = NULL;
+  bool gone = false;
+
+  if (key == NULL || *key == '\0')
+    return 0;
+  kp = os_keypair_get (os, key, true, &gone);
+  if (kp == NULL) {
+    if (gone)
+      log_error ("conversion host %s: key pair '%s' (ssh_key_name) does not exist for "
+                 "user %s: create it or fix ssh_key_name", name, key, os_user_id (os));
+    return gone ? FERRY_EXIT_USAGE : FERRY_EXIT_DEST;
+  }
+  *key_name = key;
+  return 0;
+}
+
+/* The server's metadata: what deploy made, for delete and status. */
+static json_t *
+server_metadata (const char *name, long parallel, const json_t *flavor, bool fl_made,
+                 const json_t *sg, bool sg_made)
+{
+  json_t *md = json_pack ("{s:s, s:s}", "ferry-created", "conversion-host",
+                          "ferry-conversion-host", name);
+
+  json_object_set_new (md, "ferry-parallel", json_sprintf ("%ld", parallel < 1 ? 1 : parallel));
+  if (fl_made)
+    json_object_set (md, "ferry-created-flavor", json_object_get (flavor, "id"));
+  if (sg_made)
+    json_object_set (md, "ferry-created-security-group", json_object_get (sg, "id"));
+  return md;
+}
+
+/* A new server sname for the conversion host name: its image (*image,
+ * whose distribution is *distro), flavor and security group found or
+ * made (said in created). */
+static int
+create_server (const struct config *cfg, struct os_client *os, const char *name,
+               const char *sname, long parallel, json_t *created, json_t **srv,
+               json_t **image, const char **distro)
+{
+  CLEANUP_FREE char *ud = NULL;
   CLEANUP_JSON json_t *flavor = NULL;
   CLEANUP_JSON json_t *net = NULL;
   CLEANUP_JSON json_t *sg = NULL;
-  CLEANUP_JSON json_t *fip = NULL;
-  CLEANUP_JSON json_t *report = json_object ();
-  CLEANUP_JSON json_t *created = json_object ();
-  CLEANUP_FREE char *why = NULL;
-  CLEANUP_FREE char *inv = NULL;
-  const char *distro = NULL, *address, *ssh = "skipped";
-  char detail[256] = "";
-  bool reused, made;
+  CLEANUP_JSON json_t *md = NULL;
+  CLEANUP_JSON json_t *nets = NULL;
+  CLEANUP_JSON json_t *sgs = NULL;
+  CLEANUP_JSON json_t *tags = json_pack ("[s]", "ferry-conversion-host");
+  const char *az = config_get_string (cfg, "nova_az");
+  bool fl_made = false, sg_made = false;
+  struct os_server_spec spec = { .name = sname };
+  struct conversion_host_size sz;
   int r;
 
-  *result = NULL;
-  if (name == NULL || *name == '\0' || strpbrk (name, "/ \t")) {
-    log_error ("conversion host name '%s' is not usable: set conversion_host_name (or "
-               "--name) to a word without spaces or slashes", name ? name : "");
-    return FERRY_EXIT_USAGE;
-  }
-  r = find_server (os, name, &srv);
-  if (r == -1)
-    return FERRY_EXIT_DEST;
-  reused = r == 0;
-  if (reused) {
-    log_info ("conversion host %s: reusing server %s (%s)", name,
-              json_string_value (json_object_get (srv, "id")), sname);
-    image = json_incref (json_object_get (srv, "image"));
-  }
-  else {
-    const char *img = config_get_string (cfg, "conversion_host_image");
-    const char *netref = config_get_string (cfg, "conversion_host_network");
-    const char *key = config_get_string (cfg, "ssh_key_name");
-    struct conversion_host_size sz;
-    CLEANUP_FREE char *ud = NULL;
-    CLEANUP_JSON json_t *md = NULL;
-    CLEANUP_JSON json_t *nets = NULL;
-    CLEANUP_JSON json_t *sgs = NULL;
-    CLEANUP_JSON json_t *tags = json_pack ("[s]", "ferry-conversion-host");
-    const char *az = config_get_string (cfg, "nova_az");
-    bool fl_made = false, sg_made = false;
-    struct os_server_spec spec = { .name = sname };
-
-    if (netref == NULL || *netref == '\0')
-      netref = config_get_string (cfg, "openstack_private_network");
-    if (img == NULL || *img == '\0' || netref == NULL || *netref == '\0') {
-      log_error ("conversion host %s: set %s%s%s to deploy it", name,
-                 img && *img ? "" : "conversion_host_image (a Glance image: CentOS Stream 10, "
-                 "RHEL 9.5+, Fedora for btrfs guests, or Debian/Ubuntu)",
-                 (img && *img) || (netref && *netref) ? "" : " and ",
-                 netref && *netref ? "" : "conversion_host_network (or openstack_private_network)");
-      return FERRY_EXIT_USAGE;
-    }
-    r = os_image_find (os, img, &image, &why);
-    if (r != 0) {
-      if (why)
-        log_error ("conversion host %s: conversion_host_image: %s", name, why);
-      return r == 1 ? FERRY_EXIT_USAGE : FERRY_EXIT_DEST;
-    }
-    r = os_network_find (os, netref, &net, &why);
-    if (r != 0) {
-      if (why)
-        log_error ("conversion host %s: network: %s", name, why);
-      return r == 1 ? FERRY_EXIT_USAGE : FERRY_EXIT_DEST;
-    }
-    if (key && *key) {
-      bool gone = false;
-      CLEANUP_JSON json_t *kp = os_keypair_get (os, key, true, &gone);
-      if (kp == NULL) {
-        if (gone)
-          log_error ("conversion host %s: key pair '%s' (ssh_key_name) does not exist for "
-                     "user %s: create it or fix ssh_key_name", name, key, os_user_id (os));
-        return gone ? FERRY_EXIT_USAGE : FERRY_EXIT_DEST;
-      }
-      spec.key_name = key;
-    }
-    distro = conversion_host_image_distro (image);
-    {
-      long long min_disk = json_integer_value (json_object_get (image, "min_disk"));
-      long long want = config_get_int (cfg, "conversion_host_disk_gb");
-      sz = conversion_host_size (parallel, min_disk > want ? min_disk : want);
-    }
-    flavor = choose_flavor (cfg, os, name, sz, &fl_made);
-    if (flavor == NULL)
-      return FERRY_EXIT_DEST;
-    sg = ensure_security_group (cfg, os, name, &sg_made);
-    if (sg == NULL)
-      return FERRY_EXIT_DEST;
-    ud = conversion_host_user_data (cfg, name);
-    md = json_pack ("{s:s, s:s}", "ferry-created", "conversion-host",
-                    "ferry-conversion-host", name);
-    json_object_set_new (md, "ferry-parallel", json_sprintf ("%ld", parallel < 1 ? 1 : parallel));
-    if (fl_made)
-      json_object_set (md, "ferry-created-flavor", json_object_get (flavor, "id"));
-    if (sg_made)
-      json_object_set (md, "ferry-created-security-group", json_object_get (sg, "id"));
-    nets = json_pack ("[O]", json_object_get (net, "id"));
-    sgs = json_pack ("[O]", json_object_get (sg, "id"));
-    spec.image_ref = json_string_value (json_object_get (image, "id"));
-    spec.flavor_id = json_string_value (json_object_get (flavor, "id"));
-    spec.networks = nets;
-    spec.security_groups = sgs;
-    spec.user_data = ud;
-    spec.metadata = md;
-    spec.tags = tags;
-    spec.availability_zone = az && *az ? az : config_get_string (cfg, "availability_zone");
-    srv = os_server_create (os, &spec);
-    if (srv == NULL) {
-      log_error ("conversion host %s: the server was not created; the flavor and security "
-                 "group stay for the next deploy (ferry conversion-host delete removes them)",
-                 name);
-      return FERRY_EXIT_DEST;
-    }
-    log_info ("conversion host %s: created server %s (%s, flavor %s, network %s)", name,
-              json_string_value (json_object_get (srv, "id")), sname,
-              json_string_value (json_object_get (flavor, "name")),
-              json_string_value (json_object_get (net, "name")));
-    json_object_set_new (created, "flavor", json_boolean (fl_made));
-    json_object_set_new (created, "security_group", json_boolean (sg_made));
-  }
-  json_object_set_new (created, "server", json_boolean (!reused));
-
-  /* ACTIVE (an existing one too: it may still be building). */
+  if ((r = find_image_and_network (cfg, os, name, image, &net)) != 0
+      || (r = check_key_pair (cfg, os, name, &spec.key_name)) != 0)
+    return r;
+  *distro = conversion_host_image_distro (*image);
   {
-    json_t *active = os_server_wait_active (os, json_string_value (json_object_get (srv, "id")),
-                                            SERVER_TIMEOUT_S);
-    if (active == NULL)
-      return FERRY_EXIT_DEST;
-    json_decref (srv);
-    srv = active;
+    long long min_disk = json_integer_value (json_object_get (*image, "min_disk"));
+    long long want = config_get_int (cfg, "conversion_host_disk_gb");
+    sz = conversion_host_size (parallel, min_disk > want ? min_disk : want);
   }
-  if (config_get_bool (cfg, "conversion_host_floating_ip")) {
-    const char *sid = json_string_value (json_object_get (srv, "id"));
-    fip = ensure_floating_ip (cfg, os, name, sid, &made);
-    if (fip == NULL)
-      return FERRY_EXIT_DEST;
-    json_object_set_new (created, "floating_ip", json_boolean (made));
-    if (made) {
-      CLEANUP_JSON json_t *md = json_pack ("{s:O}", "ferry-created-floating-ip",
-                                           json_object_get (fip, "id"));
-      os_server_set_metadata (os, sid, md);
-      log_info ("conversion host %s: floating IP %s", name,
-                json_string_value (json_object_get (fip, "floating_ip_address")));
-    }
+  flavor = choose_flavor (cfg, os, name, sz, &fl_made);
+  if (flavor == NULL)
+    return FERRY_EXIT_DEST;
+  sg = ensure_security_group (cfg, os, name, &sg_made);
+  if (sg == NULL)
+    return FERRY_EXIT_DEST;
+  ud = conversion_host_user_data (cfg, name);
+  md = server_metadata (name, parallel, flavor, fl_made, sg, sg_made);
+  nets = json_pack ("[O]", json_object_get (net, "id"));
+  sgs = json_pack ("[O]", json_object_get (sg, "id"));
+  spec.image_ref = json_string_value (json_object_get (*image, "id"));
+  spec.flavor_id = json_string_value (json_object_get (flavor, "id"));
+  spec.networks = nets;
+  spec.security_groups = sgs;
+  spec.user_data = ud;
+  spec.metadata = md;
+  spec.tags = tags;
+  spec.availability_zone = az && *az ? az : config_get_string (cfg, "availability_zone");
+  *srv = os_server_create (os, &spec);
+  if (*srv == NULL) {
+    log_error ("conversion host %s: the server was not created; the flavor and security "
+               "group stay for the next deploy (ferry conversion-host delete removes them)",
+               name);
+    return FERRY_EXIT_DEST;
   }
-  address = fip ? json_string_value (json_object_get (fip, "floating_ip_address"))
-    : fixed_address (srv);
-  if (distro == NULL && image && json_object_get (image, "id")) {
-    /* A reused server: its image says which distribution it runs. */
-    CLEANUP_JSON json_t *img = os_image_get (os, json_string_value (json_object_get (image, "id")),
-                                             true, NULL);
-    distro = conversion_host_image_distro (img);
+  log_info ("conversion host %s: created server %s (%s, flavor %s, network %s)", name,
+            json_string_value (json_object_get (*srv, "id")), sname,
+            json_string_value (json_object_get (flavor, "name")),
+            json_string_value (json_object_get (net, "name")));
+  json_object_set_new (created, "flavor", json_boolean (fl_made));
+  json_object_set_new (created, "security_group", json_boolean (sg_made));
+  return 0;
+}
+
+/* The server's floating IP (conversion_host_floating_ip), made if it has
+ * none (said in created). */
+static int
+attach_floating_ip (const struct config *cfg, struct os_client *os, const char *name,
+                    const json_t *srv, json_t *created, json_t **fip)
+{
+  const char *sid = json_string_value (json_object_get (srv, "id"));
+  bool made;
+
+  *fip = ensure_floating_ip (cfg, os, name, sid, &made);
+  if (*fip == NULL)
+    return FERRY_EXIT_DEST;
+  json_object_set_new (created, "floating_ip", json_boolean (made));
+  if (made) {
+    CLEANUP_JSON json_t *md = json_pack ("{s:O}", "ferry-created-floating-ip",
+                                         json_object_get (*fip, "id"));
+    os_server_set_metadata (os, sid, md);
+    log_info ("conversion host %s: floating IP %s", name,
+              json_string_value (json_object_get (*fip, "floating_ip_address")));
   }
-  if (want_ssh && address) {
-    int t = (int) config_get_int (cfg, "conversion_host_ssh_timeout");
-    log_info ("conversion host %s: waiting up to %d s for SSH on %s", name, t, address);
-    ssh = wait_ssh (address, t, detail, sizeof detail);
-    if (strcmp (ssh, "ok"))
-      log_warn ("conversion host %s: no SSH answer from %s within %d s (%s): the instance "
-                "may still be installing, or %s is not reachable from here (floating IP, "
-                "security group, routing); deploy goes on", name, address, t, detail, address);
-  }
-  else if (want_ssh)
-    ssh = "no address";
-  inv = conversion_host_inventory (cfg, address, distro);
+  return 0;
+}
+
+/* With conversion_host_wait_ssh: "ok", "timeout" (why in detail) or "no
+ * address"; "skipped" without. */
+static const char *
+check_ssh (const struct config *cfg, const char *name, bool want_ssh, const char *address,
+           char *detail, size_t n)
+{
+  const char *ssh;
+  int t;
+
+  if (!want_ssh)
+    return "skipped";
+  if (address == NULL)
+    return "no address";
+  t = (int) config_get_int (cfg, "conversion_host_ssh_timeout");
+  log_info ("conversion host %s: waiting up to %d s for SSH on %s", name, t, address);
+  ssh = wait_ssh (address, t, detail, n);
+  if (strcmp (ssh, "ok"))
+    log_warn ("conversion host %s: no SSH answer from %s within %d s (%s): the instance "
+              "may still be installing, or %s is not reachable from here (floating IP, "
+              "security group, routing); deploy goes on", name, address, t, detail, address);
+  return ssh;
+}
+
+/* What deploy reports: the server, what was made, how to reach it. */
+static json_t *
+deploy_report (const struct config *cfg, const char *name, const json_t *srv, bool reused,
+               json_t *created, const char *distro, const json_t *fip, const char *address,
+               const char *ssh, const char *detail)
+{
+  CLEANUP_FREE char *inv = conversion_host_inventory (cfg, address, distro);
+  json_t *report = json_object ();
+
   json_object_set_new (report, "name", json_string (name));
   json_object_set_new (report, "server", json_pack ("{s:O, s:O, s:O}", "id",
                                                     json_object_get (srv, "id"), "name",
@@ -672,7 +692,68 @@ conversion_host_deploy (const struct config *cfg, struct os_client *os,
   if (*detail && strcmp (ssh, "ok"))
     json_object_set_new (report, "ssh_detail", json_string (detail));
   json_object_set_new (report, "inventory", json_string (inv));
-  *result = TAKE_PTR (report);
+  return report;
+}
+
+int
+conversion_host_deploy (const struct config *cfg, struct os_client *os,
+                        const struct conversion_host_opts *o, json_t **result)
+{
+  const char *name = host_name_of (cfg, o);
+  long parallel = o && o->parallel > 0 ? o->parallel : config_get_int (cfg, "ferry_parallel");
+  bool want_ssh = o && o->wait_ssh >= 0 ? o->wait_ssh : config_get_bool (cfg, "conversion_host_wait_ssh");
+  CLEANUP_FREE char *sname = server_name (name);
+  CLEANUP_JSON json_t *srv = NULL;
+  CLEANUP_JSON json_t *image = NULL;
+  CLEANUP_JSON json_t *fip = NULL;
+  CLEANUP_JSON json_t *created = json_object ();
+  const char *distro = NULL, *address, *ssh;
+  char detail[256] = "";
+  bool reused;
+  int r;
+
+  *result = NULL;
+  if (name == NULL || *name == '\0' || strpbrk (name, "/ \t")) {
+    log_error ("conversion host name '%s' is not usable: set conversion_host_name (or "
+               "--name) to a word without spaces or slashes", name ? name : "");
+    return FERRY_EXIT_USAGE;
+  }
+  r = find_server (os, name, &srv);
+  if (r == -1)
+    return FERRY_EXIT_DEST;
+  reused = r == 0;
+  if (reused) {
+    log_info ("conversion host %s: reusing server %s (%s)", name,
+              json_string_value (json_object_get (srv, "id")), sname);
+    image = json_incref (json_object_get (srv, "image"));
+  }
+  else if ((r = create_server (cfg, os, name, sname, parallel, created, &srv, &image,
+                               &distro)) != 0)
+    return r;
+  json_object_set_new (created, "server", json_boolean (!reused));
+
+  /* ACTIVE (an existing one too: it may still be building). */
+  {
+    json_t *active = os_server_wait_active (os, json_string_value (json_object_get (srv, "id")),
+                                            SERVER_TIMEOUT_S);
+    if (active == NULL)
+      return FERRY_EXIT_DEST;
+    json_decref (srv);
+    srv = active;
+  }
+  if (config_get_bool (cfg, "conversion_host_floating_ip")
+      && (r = attach_floating_ip (cfg, os, name, srv, created, &fip)) != 0)
+    return r;
+  address = fip ? json_string_value (json_object_get (fip, "floating_ip_address"))
+    : fixed_address (srv);
+  if (distro == NULL && image && json_object_get (image, "id")) {
+    /* A reused server: its image says which distribution it runs. */
+    CLEANUP_JSON json_t *img = os_image_get (os, json_string_value (json_object_get (image, "id")),
+                                             true, NULL);
+    distro = conversion_host_image_distro (img);
+  }
+  ssh = check_ssh (cfg, name, want_ssh, address, detail, sizeof detail);
+  *result = deploy_report (cfg, name, srv, reused, created, distro, fip, address, ssh, detail);
   return 0;
 }
 

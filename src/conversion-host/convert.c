@@ -389,6 +389,193 @@ log_conversion_facts (const char *name, const char *log_path)
   fclose (fp);
 }
 
+/* The NIC naming script of a Linux guest, written to
+ * <workdir>/ferry-nic-names.sh (*script_path, the caller's to free). */
+static int
+write_nic_script (const json_t *vm, const char *workdir, const char *name, char **script_path)
+{
+  CLEANUP_FREE char *script = convert_nic_script (vm);
+  FILE *fp;
+
+  *script_path = xasprintf ("%s/ferry-nic-names.sh", workdir);
+  fp = script && *script_path ? fopen (*script_path, "w") : NULL;
+  if (fp == NULL || fputs (script, fp) == EOF) {
+    if (fp) fclose (fp);
+    log_error ("VM %s: cannot write the NIC naming script %s (a MAC that is not one?)", name,
+               *script_path ? *script_path : workdir);
+    return FERRY_EXIT_CONVERSION;
+  }
+  fclose (fp);
+  return 0;
+}
+
+static void
+append_debug_flags (string_vector *v, bool debug)
+{
+  if (debug) {
+    string_vector_append (v, strdup ("-v"));
+    string_vector_append (v, strdup ("-x"));
+  }
+}
+
+/* extra_opts, split like a shell would, but never running anything. */
+static int
+append_extra_opts (string_vector *av, const char *extra, const char *name)
+{
+  wordexp_t we = { 0 };
+
+  if (wordexp (extra, &we, WRDE_NOCMD | WRDE_UNDEF) != 0) {
+    log_error ("VM %s: extra_opts '%s' can't be split into options (quotes?)", name, extra);
+    return FERRY_EXIT_USAGE;
+  }
+  for (size_t i = 0; i < we.we_wordc; i++)
+    string_vector_append (av, strdup (we.we_wordv[i]));
+  wordfree (&we);
+  return 0;
+}
+
+/* The input of virt-v2v-in-place: the one disk, or a libvirt domain
+ * written to <workdir>/domain.xml. */
+static int
+append_input (string_vector *av, const struct config *cfg, const json_t *vm,
+              const json_t *devices, const char *workdir, const char *name)
+{
+  CLEANUP_FREE char *xml = NULL;
+  CLEANUP_FREE char *xmlpath = NULL;
+  FILE *fp;
+
+  if (json_array_size (devices) == 1 && !config_get_bool (cfg, "multidiskfs")) {
+    string_vector_append (av, strdup ("-i"));
+    string_vector_append (av, strdup ("disk"));
+    string_vector_append (av, strdup (json_string_value (json_array_get (devices, 0))));
+    return 0;
+  }
+  xml = domain_xml (vm, devices);
+  xmlpath = xasprintf ("%s/domain.xml", workdir);
+  fp = xmlpath ? fopen (xmlpath, "w") : NULL;
+  if (fp == NULL || xml == NULL || fputs (xml, fp) == EOF) {
+    if (fp) fclose (fp);
+    log_error ("VM %s: cannot write %s", name, xmlpath ? xmlpath : workdir);
+    return FERRY_EXIT_CONVERSION;
+  }
+  fclose (fp);
+  string_vector_append (av, strdup ("-i"));
+  string_vector_append (av, strdup ("libvirtxml"));
+  string_vector_append (av, strdup (xmlpath));
+  return 0;
+}
+
+/* virt-v2v-in-place's command line (NULL-terminated). */
+static int
+v2v_argv (string_vector *av, const char *prog, const struct config *cfg, const json_t *vm,
+          const json_t *devices, const char *workdir, const char *script_path,
+          const struct v2v_caps *caps)
+{
+  const char *name = json_string_value (json_object_get (vm, "name"));
+  const char *extra = config_get_string (cfg, "extra_opts");
+  const char *boot = config_get_string (cfg, "boot_script_path");
+  int r;
+
+  string_vector_append (av, strdup (prog));
+  append_debug_flags (av, config_get_bool (cfg, "debug"));
+  if (script_path && caps->run) {
+    string_vector_append (av, strdup ("--run"));
+    string_vector_append (av, strdup (script_path));
+  }
+  if (boot && *boot && caps->firstboot) {
+    string_vector_append (av, strdup ("--firstboot"));
+    string_vector_append (av, strdup (boot));
+  }
+  if (extra && *extra && (r = append_extra_opts (av, extra, name)) != 0)
+    return r;
+  if ((r = append_input (av, cfg, vm, devices, workdir, name)) != 0)
+    return r;
+  string_vector_append (av, NULL);
+  return 0;
+}
+
+/* The NIC naming script, run in the guest by guestfish. */
+static int
+pin_nic_names (const json_t *devices, const char *script_path, bool debug,
+               const char *const *env, const char *name, const char *log_path)
+{
+  string_vector cv = empty_vector;
+  int st;
+
+  string_vector_append (&cv, strdup ("guestfish"));
+  append_debug_flags (&cv, debug);
+  string_vector_append (&cv, strdup ("--rw"));
+  string_vector_append (&cv, strdup ("--format=raw"));
+  for (size_t i = 0; i < json_array_size (devices); i++) {
+    string_vector_append (&cv, strdup ("-a"));
+    string_vector_append (&cv, strdup (json_string_value (json_array_get (devices, i))));
+  }
+  string_vector_append (&cv, strdup ("-i"));
+  string_vector_append (&cv, strdup ("upload"));
+  string_vector_append (&cv, strdup (script_path));
+  string_vector_append (&cv, strdup ("/tmp/ferry-nic-names.sh"));
+  string_vector_append (&cv, strdup (":"));
+  string_vector_append (&cv, strdup ("sh"));
+  string_vector_append (&cv, strdup ("/bin/sh /tmp/ferry-nic-names.sh"));
+  string_vector_append (&cv, strdup (":"));
+  string_vector_append (&cv, strdup ("rm"));
+  string_vector_append (&cv, strdup ("/tmp/ferry-nic-names.sh"));
+  string_vector_append (&cv, NULL);
+  log_info ("VM %s: pinning the NIC names (guestfish: this virt-v2v-in-place has no --run)",
+            name);
+  st = run_logged (cv.ptr, env, log_path);
+  string_vector_free_all (&cv);
+  if (st != 0) {
+    char buf[64];
+    log_error ("VM %s: the NIC naming script could not run (guestfish %s); the last lines "
+               "of the log:", name, st == -1 ? "is not installed: apt install guestfish"
+               : spawn_status_str (st, buf, sizeof buf));
+    return -1;
+  }
+  return 0;
+}
+
+/* The first-boot script, added by virt-customize. */
+static int
+add_firstboot (const json_t *devices, const char *boot, bool debug, const char *const *env,
+               const char *name, const char *log_path)
+{
+  string_vector cv = empty_vector;
+  int st;
+
+  string_vector_append (&cv, strdup ("virt-customize"));
+  append_debug_flags (&cv, debug);
+  string_vector_append (&cv, strdup ("--no-network"));
+  for (size_t i = 0; i < json_array_size (devices); i++) {
+    string_vector_append (&cv, strdup ("--format"));
+    string_vector_append (&cv, strdup ("raw"));
+    string_vector_append (&cv, strdup ("-a"));
+    string_vector_append (&cv, strdup (json_string_value (json_array_get (devices, i))));
+  }
+  string_vector_append (&cv, strdup ("--firstboot"));
+  string_vector_append (&cv, strdup (boot));
+  string_vector_append (&cv, NULL);
+  log_info ("VM %s: adding the first-boot script with virt-customize (this "
+            "virt-v2v-in-place has no --firstboot)", name);
+  st = run_logged (cv.ptr, env, log_path);
+  string_vector_free_all (&cv);
+  if (st != 0) {
+    char buf[64];
+    log_error ("VM %s: virt-customize %s; the last lines of the log:", name, st == -1
+               ? "is not installed: apt install libguestfs-tools"
+               : spawn_status_str (st, buf, sizeof buf));
+    return -1;
+  }
+  return 0;
+}
+
+static void
+log_v2v_tail (const char *name, const char *log_path)
+{
+  CLEANUP_FREE char *prefix = xasprintf ("VM %s: virt-v2v", name);
+  log_file_tail (log_path, 20, prefix ? prefix : "virt-v2v");
+}
+
 int
 convert_guest (const struct config *cfg, const json_t *vm, const json_t *devices,
                const char *workdir, const char *log_path)
@@ -397,21 +584,16 @@ convert_guest (const struct config *cfg, const json_t *vm, const json_t *devices
   const char *name = json_string_value (json_object_get (vm, "name"));
   const char *gid = json_string_value (json_object_get (vm, "guest_id"));
   const char *family = inventory_guest_family (gid);
-  const char *extra = config_get_string (cfg, "extra_opts");
   const char *boot = config_get_string (cfg, "boot_script_path");
   bool debug = config_get_bool (cfg, "debug");
-  string_vector av = empty_vector, cv = empty_vector;
+  string_vector av = empty_vector;
   const char *env[] = { "LIBGUESTFS_BACKEND=direct", NULL, NULL, NULL };
-  CLEANUP_FREE char *xmlpath = NULL, *script = NULL, *script_path = NULL;
+  CLEANUP_FREE char *script_path = NULL;
   struct v2v_caps caps;
-  wordexp_t we = { 0 };
-  bool we_used = false;
-  int st, r = FERRY_EXIT_CONVERSION;
-  size_t i;
+  int st, r;
 
   if ((r = convert_precheck (cfg, vm)) != 0)
     return r;
-  r = FERRY_EXIT_CONVERSION;
   if (debug) {
     env[1] = "LIBGUESTFS_DEBUG=1";
     env[2] = "LIBGUESTFS_TRACE=1";
@@ -430,157 +612,40 @@ convert_guest (const struct config *cfg, const json_t *vm, const json_t *devices
   }
 
   /* NIC names, for Linux guests with NICs. */
-  if (strcmp (family, "linux") == 0 && json_array_size (json_object_get (vm, "nics"))) {
-    FILE *fp;
-    script = convert_nic_script (vm);
-    script_path = xasprintf ("%s/ferry-nic-names.sh", workdir);
-    fp = script && script_path ? fopen (script_path, "w") : NULL;
-    if (fp == NULL || fputs (script, fp) == EOF) {
-      if (fp) fclose (fp);
-      log_error ("VM %s: cannot write the NIC naming script %s (a MAC that is not one?)", name,
-                 script_path ? script_path : workdir);
-      return FERRY_EXIT_CONVERSION;
-    }
-    fclose (fp);
-  }
+  if (strcmp (family, "linux") == 0 && json_array_size (json_object_get (vm, "nics"))
+      && (r = write_nic_script (vm, workdir, name, &script_path)) != 0)
+    return r;
 
-  string_vector_append (&av, strdup (prog));
-  if (debug) {
-    string_vector_append (&av, strdup ("-v"));
-    string_vector_append (&av, strdup ("-x"));
+  r = v2v_argv (&av, prog, cfg, vm, devices, workdir, script_path, &caps);
+  if (r) {
+    string_vector_free_all (&av);
+    return r;
   }
-  if (script_path && caps.run) {
-    string_vector_append (&av, strdup ("--run"));
-    string_vector_append (&av, strdup (script_path));
-  }
-  if (boot && *boot && caps.firstboot) {
-    string_vector_append (&av, strdup ("--firstboot"));
-    string_vector_append (&av, strdup (boot));
-  }
-  if (extra && *extra) {
-    /* Split like a shell would, but never run anything. */
-    if (wordexp (extra, &we, WRDE_NOCMD | WRDE_UNDEF) != 0) {
-      log_error ("VM %s: extra_opts '%s' can't be split into options (quotes?)", name, extra);
-      string_vector_free_all (&av);
-      return FERRY_EXIT_USAGE;
-    }
-    we_used = true;
-    for (i = 0; i < we.we_wordc; i++)
-      string_vector_append (&av, strdup (we.we_wordv[i]));
-  }
-  if (json_array_size (devices) == 1 && !config_get_bool (cfg, "multidiskfs")) {
-    string_vector_append (&av, strdup ("-i"));
-    string_vector_append (&av, strdup ("disk"));
-    string_vector_append (&av, strdup (json_string_value (json_array_get (devices, 0))));
-  }
-  else {
-    CLEANUP_FREE char *xml = domain_xml (vm, devices);
-    FILE *fp;
-    xmlpath = xasprintf ("%s/domain.xml", workdir);
-    fp = xmlpath ? fopen (xmlpath, "w") : NULL;
-    if (fp == NULL || xml == NULL || fputs (xml, fp) == EOF) {
-      if (fp) fclose (fp);
-      log_error ("VM %s: cannot write %s", name, xmlpath ? xmlpath : workdir);
-      goto out;
-    }
-    fclose (fp);
-    string_vector_append (&av, strdup ("-i"));
-    string_vector_append (&av, strdup ("libvirtxml"));
-    string_vector_append (&av, strdup (xmlpath));
-  }
-  string_vector_append (&av, NULL);
   log_info ("VM %s: converting the guest with %s (log: %s)", name, prog, log_path);
   st = run_logged (av.ptr, env, log_path);
+  string_vector_free_all (&av);
   if (st != 0) {
     char buf[64];
     log_error ("VM %s: virt-v2v-in-place failed (%s); its last lines:", name,
                st == -1 ? "did not run" : spawn_status_str (st, buf, sizeof buf));
-    goto tail;
+    log_v2v_tail (name, log_path);
+    return FERRY_EXIT_CONVERSION;
   }
 
   /* What this virt-v2v-in-place could not do itself (2.2 has no --run or
    * --firstboot).  The NIC script runs through guestfish, whose `sh`
    * prints the script's decisions into the log (virt-customize keeps them
    * to itself); the first-boot script is installed by virt-customize. */
-  if (script_path && !caps.run) {
-    string_vector_append (&cv, strdup ("guestfish"));
-    if (debug) {
-      string_vector_append (&cv, strdup ("-v"));
-      string_vector_append (&cv, strdup ("-x"));
-    }
-    string_vector_append (&cv, strdup ("--rw"));
-    string_vector_append (&cv, strdup ("--format=raw"));
-    for (i = 0; i < json_array_size (devices); i++) {
-      string_vector_append (&cv, strdup ("-a"));
-      string_vector_append (&cv, strdup (json_string_value (json_array_get (devices, i))));
-    }
-    string_vector_append (&cv, strdup ("-i"));
-    string_vector_append (&cv, strdup ("upload"));
-    string_vector_append (&cv, strdup (script_path));
-    string_vector_append (&cv, strdup ("/tmp/ferry-nic-names.sh"));
-    string_vector_append (&cv, strdup (":"));
-    string_vector_append (&cv, strdup ("sh"));
-    string_vector_append (&cv, strdup ("/bin/sh /tmp/ferry-nic-names.sh"));
-    string_vector_append (&cv, strdup (":"));
-    string_vector_append (&cv, strdup ("rm"));
-    string_vector_append (&cv, strdup ("/tmp/ferry-nic-names.sh"));
-    string_vector_append (&cv, NULL);
-    log_info ("VM %s: pinning the NIC names (guestfish: this virt-v2v-in-place has no --run)",
-              name);
-    st = run_logged (cv.ptr, env, log_path);
-    if (st != 0) {
-      char buf[64];
-      log_error ("VM %s: the NIC naming script could not run (guestfish %s); the last lines "
-                 "of the log:", name, st == -1 ? "is not installed: apt install guestfish"
-                 : spawn_status_str (st, buf, sizeof buf));
-      goto tail;
-    }
-  }
-  if (boot && *boot && !caps.firstboot) {
-    string_vector_free_all (&cv);
-    cv = (string_vector) empty_vector;
-    string_vector_append (&cv, strdup ("virt-customize"));
-    if (debug) {
-      string_vector_append (&cv, strdup ("-v"));
-      string_vector_append (&cv, strdup ("-x"));
-    }
-    string_vector_append (&cv, strdup ("--no-network"));
-    for (i = 0; i < json_array_size (devices); i++) {
-      string_vector_append (&cv, strdup ("--format"));
-      string_vector_append (&cv, strdup ("raw"));
-      string_vector_append (&cv, strdup ("-a"));
-      string_vector_append (&cv, strdup (json_string_value (json_array_get (devices, i))));
-    }
-    string_vector_append (&cv, strdup ("--firstboot"));
-    string_vector_append (&cv, strdup (boot));
-    string_vector_append (&cv, NULL);
-    log_info ("VM %s: adding the first-boot script with virt-customize (this "
-              "virt-v2v-in-place has no --firstboot)", name);
-    st = run_logged (cv.ptr, env, log_path);
-    if (st != 0) {
-      char buf[64];
-      log_error ("VM %s: virt-customize %s; the last lines of the log:", name, st == -1
-                 ? "is not installed: apt install libguestfs-tools"
-                 : spawn_status_str (st, buf, sizeof buf));
-      goto tail;
-    }
+  if ((script_path && !caps.run
+       && pin_nic_names (devices, script_path, debug, env, name, log_path) == -1)
+      || (boot && *boot && !caps.firstboot
+          && add_firstboot (devices, boot, debug, env, name, log_path) == -1)) {
+    log_v2v_tail (name, log_path);
+    return FERRY_EXIT_CONVERSION;
   }
   log_conversion_facts (name, log_path);
   log_info ("VM %s: guest converted", name);
-  r = 0;
-  goto out;
-
- tail:
-  {
-    CLEANUP_FREE char *prefix = xasprintf ("VM %s: virt-v2v", name);
-    log_file_tail (log_path, 20, prefix ? prefix : "virt-v2v");
-  }
- out:
-  if (we_used)
-    wordfree (&we);
-  string_vector_free_all (&av);
-  string_vector_free_all (&cv);
-  return r;
+  return 0;
 }
 
 /* ---- restore points: Cinder snapshots taken before converting ---- */

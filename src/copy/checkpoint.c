@@ -33,6 +33,7 @@
 
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/lock.h"
 #include "common/log.h"
 #include "copy/checkpoint.h"
 
@@ -302,13 +303,12 @@ checkpoint_reset (struct checkpoint *c)
   size_t n = strlen (c->header);
   int r = 0;
 
-  pthread_mutex_lock (&c->lock);
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&c->lock);
   if (ftruncate (c->fd, 0) == -1 || write (c->fd, c->header, n) != (ssize_t) n ||
       fdatasync (c->fd) == -1) {
     log_error ("checkpoint %s: writing: %s", c->path, strerror (errno ? errno : EIO));
     r = -1;
   }
-  pthread_mutex_unlock (&c->lock);
   return r;
 }
 
@@ -333,13 +333,14 @@ checkpoint_record (struct checkpoint *c, const struct checkpoint_entry *e, size_
     free (text);
     return -1;
   }
-  pthread_mutex_lock (&c->lock);
-  /* One write with O_APPEND: lines from several threads never interleave. */
-  if (write (c->fd, text, len) != (ssize_t) len || fdatasync (c->fd) == -1) {
-    log_error ("checkpoint %s: writing: %s", c->path, strerror (errno ? errno : EIO));
-    r = -1;
+  {
+    ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&c->lock);
+    /* One write with O_APPEND: lines from several threads never interleave. */
+    if (write (c->fd, text, len) != (ssize_t) len || fdatasync (c->fd) == -1) {
+      log_error ("checkpoint %s: writing: %s", c->path, strerror (errno ? errno : EIO));
+      r = -1;
+    }
   }
-  pthread_mutex_unlock (&c->lock);
   free (text);
   return r;
 }

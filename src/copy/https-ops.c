@@ -26,6 +26,7 @@
 #include "common/cleanup.h"
 #include "common/error.h"
 #include "common/http.h"
+#include "common/lock.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "copy/rw.h"
@@ -97,7 +98,7 @@ renew (struct https_rw *s, unsigned gen)
 {
   int r = 0;
 
-  pthread_mutex_lock (&s->lock);
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&s->lock);
   if (s->refused)
     r = -1;
   else if (s->gen != gen)
@@ -139,7 +140,6 @@ renew (struct https_rw *s, unsigned gen)
       }
     }
   }
-  pthread_mutex_unlock (&s->lock);
   return r;
 }
 
@@ -169,12 +169,13 @@ get_range (struct https_rw *s, struct http *h, uint64_t offset, size_t len,
     long status;
     int e;
 
-    pthread_mutex_lock (&s->lock);
-    gen = s->gen;
-    refused = s->refused;
-    if (s->cookie_name)
-      cookie = xasprintf ("Cookie: %s=%s", s->cookie_name, s->cookie ? s->cookie : "");
-    pthread_mutex_unlock (&s->lock);
+    {
+      ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&s->lock);
+      gen = s->gen;
+      refused = s->refused;
+      if (s->cookie_name)
+        cookie = xasprintf ("Cookie: %s=%s", s->cookie_name, s->cookie ? s->cookie : "");
+    }
     if (refused) {
       errno = EACCES;
       return -1;
@@ -189,10 +190,9 @@ get_range (struct https_rw *s, struct http *h, uint64_t offset, size_t len,
       return -1;
     }
     if (resp->status == 206 && resp->len == len) {
-      pthread_mutex_lock (&s->lock);
+      ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&s->lock);
       if (s->fresh_gen == gen)
         s->fresh_proven = true;
-      pthread_mutex_unlock (&s->lock);
       return 0;
     }
     log_debug ("%s: GET %s (%s): HTTP %ld with %zu bytes, expected 206 with %zu", s->rw.name,

@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "common/error.h"
+#include "common/lock.h"
 #include "common/log.h"
 #include "copy/internal.h"
 
@@ -35,7 +36,7 @@ next_chunk (struct verify *v, uint64_t *off, size_t *len)
 {
   bool ok = false;
 
-  pthread_mutex_lock (&v->lock);
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&v->lock);
   while (v->ri < v->ranges->len) {
     const struct copy_range *r = &v->ranges->ptr[v->ri];
     uint64_t end = r->start + r->length;
@@ -51,7 +52,6 @@ next_chunk (struct verify *v, uint64_t *off, size_t *len)
     ok = true;
     break;
   }
-  pthread_mutex_unlock (&v->lock);
   return ok;
 }
 
@@ -100,7 +100,7 @@ verify_thread (void *p)
     }
     sc = crc32 (crc32 (0, NULL, 0), sbuf, (uInt) len);
     dc = crc32 (crc32 (0, NULL, 0), dbuf, (uInt) len);
-    pthread_mutex_lock (&v->lock);
+    ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&v->lock);
     v->bytes += len;
     if (sc != dc) {
       if (v->mismatches < VERIFY_MAX_REPORTED)
@@ -111,7 +111,6 @@ verify_thread (void *p)
         v->first = off;
       v->mismatches++;
     }
-    pthread_mutex_unlock (&v->lock);
   }
  out:
   free (sbuf);

@@ -184,71 +184,51 @@ volume_message (struct os_client *c, const char *id)
   return um ? strdup (um) : NULL;
 }
 
-struct vwait {
-  struct os_client *c;
-  const char *id, *status;
-  json_t *vol;
-  char *last;
-  bool gone_wanted;
-};
-
-static int
-vwait_done (void *arg)
+static bool
+volume_failed (struct os_client *c, const char *id, const json_t *vol, const char *st,
+               const char *awaited)
 {
-  struct vwait *w = arg;
-  bool gone = false;
-  const char *st;
+  CLEANUP_FREE char *why = NULL;
 
-  json_decref (w->vol);
-  w->vol = os_volume_get (w->c, w->id, w->gone_wanted, &gone);
-  if (w->gone_wanted)
-    return gone ? 1 : w->vol ? 0 : -1;
-  if (w->vol == NULL)
-    return -1;
-  st = json_string_value (json_object_get (w->vol, "status"));
-  free (w->last);
-  w->last = strdup (st ? st : "?");
-  if (st && strcmp (st, w->status) == 0)
-    return 1;
-  if (st && strncmp (st, "error", 5) == 0) {
-    CLEANUP_FREE char *why = volume_message (w->c, w->id);
-    log_error ("Cinder volume %s (%s) went to status %s while ferry waited for %s%s%s; see "
-               "the Cinder volume service's logs (openstack volume show %s)", w->id,
-               json_string_value (json_object_get (w->vol, "name")) ?: "no name", st, w->status,
-               why ? ": " : "", why ? why : "", w->id);
-    return -1;
-  }
-  return 0;
+  if (strncmp (st, "error", 5) != 0)
+    return false;
+  why = volume_message (c, id);
+  log_error ("Cinder volume %s (%s) went to status %s while ferry waited for %s%s%s; see "
+             "the Cinder volume service's logs (openstack volume show %s)", id,
+             json_string_value (json_object_get (vol, "name")) ?: "no name", st, awaited,
+             why ? ": " : "", why ? why : "", id);
+  return true;
 }
 
 json_t *
 os_volume_wait (struct os_client *c, const char *id, const char *status, int timeout_s)
 {
-  struct vwait w = { .c = c, .id = id, .status = status };
   CLEANUP_FREE char *kind = xasprintf ("volume %s", status);
-  int r = os_poll_kind (kind, timeout_s, 500, vwait_done, &w);
+  struct os_wait w = { .kind = kind, .id = id, .status = status, .get = os_volume_get,
+                       .failed = volume_failed };
+  int r = os_wait_status (c, &w, timeout_s);
 
   if (r == -2)
     log_error ("Cinder volume %s: still %s after %d s, waiting for %s", id,
                w.last ? w.last : "?", timeout_s, status);
   free (w.last);
   if (r != 0) {
-    json_decref (w.vol);
+    json_decref (w.res);
     return NULL;
   }
-  return w.vol;
+  return w.res;
 }
 
 int
 os_volume_wait_gone (struct os_client *c, const char *id, int timeout_s)
 {
-  struct vwait w = { .c = c, .id = id, .status = "deleted", .gone_wanted = true };
-  int r = os_poll_kind ("volume deleted", timeout_s, 500, vwait_done, &w);
+  struct os_wait w = { .kind = "volume deleted", .id = id, .get = os_volume_get };
+  int r = os_wait_status (c, &w, timeout_s);
 
   if (r == -2)
     log_error ("Cinder volume %s: still there %d s after its deletion (status %s)", id,
-               timeout_s, json_string_value (json_object_get (w.vol, "status")) ?: "unknown");
-  json_decref (w.vol);
+               timeout_s, json_string_value (json_object_get (w.res, "status")) ?: "unknown");
+  json_decref (w.res);
   free (w.last);
   return r == 0 ? 0 : -1;
 }
@@ -297,45 +277,45 @@ os_snapshot_list (struct os_client *c, const char *volume_id)
   return member (os_call (c, &call, NULL), "snapshots");
 }
 
-struct swait {
-  struct os_client *c;
-  const char *id, *status;
-  char *last;
-};
-
-static int
-swait_done (void *arg)
+/* A snapshot (quiet about a 404 whatever quiet_404 says: gone is an
+ * answer when waiting for "deleted"). */
+static json_t *
+snapshot_get (struct os_client *c, const char *id, bool quiet_404, bool *gone)
 {
-  struct swait *w = arg;
-  CLEANUP_FREE char *path = xasprintf ("/snapshots/%s", w->id);
-  CLEANUP_FREE char *what = xasprintf ("Cinder show snapshot %s", w->id);
+  CLEANUP_FREE char *path = xasprintf ("/snapshots/%s", id);
+  CLEANUP_FREE char *what = xasprintf ("Cinder show snapshot %s", id);
   struct os_call call = { .service = OS_VOLUME, .method = "GET", .path = path, .what = what,
                           .quiet_404 = true };
   long status = 0;
-  CLEANUP_JSON json_t *s = member (os_call (w->c, &call, &status), "snapshot");
-  const char *st = json_string_value (json_object_get (s, "status"));
+  json_t *s = member (os_call (c, &call, &status), "snapshot");
 
-  if (status == 404)
-    return strcmp (w->status, "deleted") == 0 ? 1 : -1;
-  if (s == NULL)
-    return -1;
-  free (w->last);
-  w->last = strdup (st ? st : "?");
-  if (st && strcmp (st, w->status) == 0)
-    return 1;
-  if (st && strncmp (st, "error", 5) == 0)
-    return -1;
-  return 0;
+  (void) quiet_404;
+  *gone = status == 404;
+  return s;
+}
+
+/* Ends the wait without a message: the caller reports the last status. */
+static bool
+snapshot_failed (struct os_client *c, const char *id, const json_t *s, const char *st,
+                 const char *awaited)
+{
+  (void) c;
+  (void) id;
+  (void) s;
+  (void) awaited;
+  return strncmp (st, "error", 5) == 0;
 }
 
 int
 os_snapshot_wait (struct os_client *c, const char *id, const char *status, int timeout_s,
                   char **last_status)
 {
-  struct swait w = { .c = c, .id = id, .status = status };
   CLEANUP_FREE char *kind = xasprintf ("snapshot %s", status);
-  int r = os_poll_kind (kind, timeout_s, 500, swait_done, &w);
+  struct os_wait w = { .kind = kind, .id = id, .status = status, .get = snapshot_get,
+                       .failed = snapshot_failed };
+  int r = os_wait_status (c, &w, timeout_s);
 
+  json_decref (w.res);
   if (last_status)
     *last_status = w.last;
   else

@@ -10,6 +10,7 @@
 
 #include "openstack/internal.h"
 #include "common/cleanup.h"
+#include "common/lock.h"
 #include "common/log.h"
 #include "common/util.h"
 #include "common/vector.h"
@@ -91,7 +92,7 @@ static double
 poll_first_delay (const char *kind)
 {
   double d = 0;
-  pthread_mutex_lock (&poll_lock);
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&poll_lock);
   int i = poll_slot (kind);
   if (i >= 0 && poll_kinds[i].n > 0) {
     d = poll_kinds[i].seen[0];
@@ -102,14 +103,13 @@ poll_first_delay (const char *kind)
     if (d > POLL_FIRST_MAX_S)
       d = POLL_FIRST_MAX_S;
   }
-  pthread_mutex_unlock (&poll_lock);
   return d;
 }
 
 static void
 poll_learn (const char *kind, double seconds)
 {
-  pthread_mutex_lock (&poll_lock);
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&poll_lock);
   int i = poll_slot (kind);
   if (i >= 0) {
     poll_kinds[i].seen[poll_kinds[i].next] = seconds;
@@ -117,7 +117,6 @@ poll_learn (const char *kind, double seconds)
     if (poll_kinds[i].n < POLL_HISTORY)
       poll_kinds[i].n++;
   }
-  pthread_mutex_unlock (&poll_lock);
 }
 
 int
@@ -154,6 +153,45 @@ os_poll_kind (const char *kind, int timeout_s, long interval_ms,
   }
 }
 
+struct wait_look {
+  struct os_client *c;
+  struct os_wait *w;
+};
+
+static int
+wait_look (void *arg)
+{
+  struct wait_look *l = arg;
+  struct os_wait *w = l->w;
+  bool gone = false;
+  const char *st;
+
+  json_decref (w->res);
+  w->res = w->get (l->c, w->id, w->status == NULL, &gone);
+  if (w->status == NULL)
+    return gone ? 1 : w->res ? 0 : -1;
+  if (gone)
+    return strcmp (w->status, "deleted") == 0 ? 1 : -1;
+  if (w->res == NULL)
+    return -1;
+  st = json_string_value (json_object_get (w->res, "status"));
+  free (w->last);
+  w->last = strdup (st ? st : "?");
+  if (st && strcmp (st, w->status) == 0)
+    return 1;
+  if (st && w->failed && w->failed (l->c, w->id, w->res, st, w->status))
+    return -1;
+  return 0;
+}
+
+int
+os_wait_status (struct os_client *c, struct os_wait *w, int timeout_s)
+{
+  struct wait_look l = { .c = c, .w = w };
+
+  return os_poll_kind (w->kind, timeout_s, 500, wait_look, &l);
+}
+
 /* Renew a token about to expire. */
 static int
 fresh_token (struct os_client *c)
@@ -183,11 +221,137 @@ log_failure (struct os_client *c, const struct os_call *call, const char *what,
                msg ? msg : "", os_status_advice (status));
 }
 
+/* The URL of a call: its path if absolute, else the path under the
+ * service's endpoint.  -1 if the catalog has none (logged). */
+static int
+call_url (struct os_client *c, const struct os_call *call, const char *service, char **url)
+{
+  const char *base;
+
+  if (strncmp (call->path, "http://", 7) == 0 || strncmp (call->path, "https://", 8) == 0) {
+    *url = strdup (call->path);
+    return 0;
+  }
+  base = os_endpoint (c, service);
+  if (base == NULL) {
+    log_error ("%s: the service catalog has no %s endpoint for interface %s%s%s: "
+               "check region_name and interface in dst_cloud",
+               call->what ? call->what : call->path, os_service_label (service), c->interface,
+               c->region ? " in region " : "", c->region ? c->region : "");
+    return -1;
+  }
+  *url = xasprintf ("%s%s%s", base, call->path[0] == '/' ? "" : "/", call->path);
+  return 0;
+}
+
+/* The microversion headers of the service, if one is set. */
+static void
+microversion_headers (struct os_client *c, const char *service, char **mv1, char **mv2)
+{
+  const char *mv = json_string_value (json_object_get (c->microversions, service));
+
+  if (mv == NULL)
+    return;
+  *mv1 = xasprintf ("OpenStack-API-Version: %s %s", service, mv);
+  if (strcmp (service, OS_COMPUTE) == 0)
+    *mv2 = xasprintf ("X-OpenStack-Nova-API-Version: %s", mv);
+}
+
+/* The headers of one attempt, NULL-terminated.  -1: out of memory. */
+static int
+call_headers (string_vector *hdrs, char *auth_hdr, const struct os_call *call, bool json_body,
+              char *mv1, char *mv2)
+{
+  string_vector_reset (hdrs);
+  string_vector_append (hdrs, auth_hdr);
+  string_vector_append (hdrs, (char *) "Accept: application/json");
+  if (json_body)
+    string_vector_append (hdrs, (char *) "Content-Type: application/json");
+  else if (call->upload)
+    string_vector_append (hdrs, (char *) "Content-Type: application/octet-stream");
+  if (mv1)
+    string_vector_append (hdrs, mv1);
+  if (mv2)
+    string_vector_append (hdrs, mv2);
+  for (size_t i = 0; call->headers && call->headers[i]; i++)
+    string_vector_append (hdrs, (char *) call->headers[i]);
+  return string_vector_append (hdrs, NULL);
+}
+
+/* What a call has tried already. */
+struct call_retries {
+  bool reauthed, same_second_retried;
+  time_t reauth_at;
+  int conflicts;
+  long delay;
+};
+
+/* Another attempt after a refused token or a conflict that passes?  1 to
+ * send again (resp freed), 0 for no, -1 if authenticating again failed. */
+static int
+try_again (struct os_client *c, const struct os_call *call, const char *what,
+           struct http_response *resp, struct call_retries *t)
+{
+  if (resp->status == 401 && !t->reauthed && !(call->upload && call->upload->size < 0)) {
+    log_info ("%s: the token was refused (expired or revoked): authenticating again", what);
+    t->reauthed = true;
+    t->reauth_at = time (NULL);
+    http_response_free (resp);
+    return os_reauth (c) == -1 ? -1 : 1;
+  }
+  if (resp->status == 401 && t->reauthed && !t->same_second_retried
+      && time (NULL) - t->reauth_at <= 1 && !(call->upload && call->upload->size < 0)) {
+    /* Keystone keeps a revocation (of a user's tokens: password change,
+     * user disabled; of a project's) as "issued before" its time cut to
+     * the second, and Fernet tokens carry their issue time in whole
+     * seconds (keystone/models/revoke_model.py, revoke/backends/sql.py,
+     * token/providers/fernet): a token issued in the revocation's second
+     * is refused too.  Once more, in the next second. */
+    log_info ("%s: the new token was refused too (issued in the second of a revocation): "
+              "authenticating again in a second", what);
+    t->same_second_retried = true;
+    http_response_free (resp);
+    sleep_ms (1100);
+    t->reauth_at = time (NULL);
+    return os_reauth (c) == -1 ? -1 : 1;
+  }
+  if (resp->status == 409) {
+    CLEANUP_FREE char *msg = os_error_text (resp->body);
+    if (os_conflict_is_transient (msg) && ++t->conflicts < c->conflict_attempts
+        && !(call->upload && call->upload->size < 0)) {
+      log_warn ("%s: conflict: %s; retrying in %ld ms (attempt %d of %d)", what,
+                msg ? msg : "", t->delay, t->conflicts + 1, c->conflict_attempts);
+      http_response_free (resp);
+      sleep_ms (t->delay);
+      t->delay = t->delay * 2 > 10000 ? 10000 : t->delay * 2;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* A 2xx answer as JSON (text if it is not JSON, json null if empty). */
+static json_t *
+answer_json (const struct http_response *resp, const char *what)
+{
+  json_t *result;
+
+  if (resp->len == 0)
+    result = json_null ();
+  else {
+    result = json_loadb (resp->body, resp->len, JSON_DECODE_ANY, NULL);
+    if (result == NULL)
+      result = json_stringn (resp->body, resp->len);
+  }
+  if (result == NULL)
+    log_error ("%s: out of memory", what);
+  return result;
+}
+
 json_t *
 os_call (struct os_client *c, const struct os_call *call, long *status)
 {
   const char *service = call->service;
-  const char *base;
   CLEANUP_FREE char *url = NULL;
   CLEANUP_FREE char *text = NULL;
   CLEANUP_FREE char *default_what = NULL;
@@ -196,11 +360,7 @@ os_call (struct os_client *c, const struct os_call *call, long *status)
   CLEANUP_FREE char *mv2 = NULL;
   const char *what = call->what;
   string_vector hdrs = empty_vector;
-  const char *mv;
-  bool reauthed = false, same_second_retried = false;
-  time_t reauth_at = 0;
-  int conflicts = 0;
-  long delay = c->conflict_delay_ms;
+  struct call_retries tries = { .delay = c->conflict_delay_ms };
   json_t *result = NULL;
   struct http_response resp = { 0 };
 
@@ -210,19 +370,8 @@ os_call (struct os_client *c, const struct os_call *call, long *status)
     *call->response_headers = NULL;
   if (strcmp (service, "volumev3") == 0 || strcmp (service, "block-storage") == 0)
     service = OS_VOLUME;
-  if (strncmp (call->path, "http://", 7) == 0 || strncmp (call->path, "https://", 8) == 0)
-    url = strdup (call->path);
-  else {
-    base = os_endpoint (c, service);
-    if (base == NULL) {
-      log_error ("%s: the service catalog has no %s endpoint for interface %s%s%s: "
-                 "check region_name and interface in dst_cloud",
-                 what ? what : call->path, os_service_label (service), c->interface,
-                 c->region ? " in region " : "", c->region ? c->region : "");
-      return NULL;
-    }
-    url = xasprintf ("%s%s%s", base, call->path[0] == '/' ? "" : "/", call->path);
-  }
+  if (call_url (c, call, service, &url) == -1)
+    return NULL;
   if (what == NULL)
     what = default_what = xasprintf ("%s %s %s", os_service_label (service), call->method,
                                      call->path);
@@ -233,11 +382,7 @@ os_call (struct os_client *c, const struct os_call *call, long *status)
       return NULL;
     }
   }
-  if ((mv = json_string_value (json_object_get (c->microversions, service)))) {
-    mv1 = xasprintf ("OpenStack-API-Version: %s %s", service, mv);
-    if (strcmp (service, OS_COMPUTE) == 0)
-      mv2 = xasprintf ("X-OpenStack-Nova-API-Version: %s", mv);
-  }
+  microversion_headers (c, service, &mv1, &mv2);
 
   for (;;) {
     struct http_request req = {
@@ -245,26 +390,13 @@ os_call (struct os_client *c, const struct os_call *call, long *status)
       .what = what, .upload = call->upload,
       .idempotent = strcmp (call->method, "POST") != 0 && strcmp (call->method, "PATCH") != 0,
     };
-    CLEANUP_FREE char *msg = NULL;
+    int again;
 
     if (fresh_token (c) == -1)
       break;
     free (auth_hdr);
     auth_hdr = xasprintf ("X-Auth-Token: %s", c->token);
-    string_vector_reset (&hdrs);
-    string_vector_append (&hdrs, auth_hdr);
-    string_vector_append (&hdrs, (char *) "Accept: application/json");
-    if (text)
-      string_vector_append (&hdrs, (char *) "Content-Type: application/json");
-    else if (call->upload)
-      string_vector_append (&hdrs, (char *) "Content-Type: application/octet-stream");
-    if (mv1)
-      string_vector_append (&hdrs, mv1);
-    if (mv2)
-      string_vector_append (&hdrs, mv2);
-    for (size_t i = 0; call->headers && call->headers[i]; i++)
-      string_vector_append (&hdrs, (char *) call->headers[i]);
-    if (string_vector_append (&hdrs, NULL) == -1) {
+    if (call_headers (&hdrs, auth_hdr, call, text != NULL, mv1, mv2) == -1) {
       log_error ("%s: out of memory", what);
       break;
     }
@@ -275,56 +407,13 @@ os_call (struct os_client *c, const struct os_call *call, long *status)
       break;
     if (status)
       *status = resp.status;
-
-    if (resp.status == 401 && !reauthed && !(call->upload && call->upload->size < 0)) {
-      log_info ("%s: the token was refused (expired or revoked): authenticating again", what);
-      reauthed = true;
-      reauth_at = time (NULL);
-      http_response_free (&resp);
-      if (os_reauth (c) == -1)
-        break;
+    again = try_again (c, call, what, &resp, &tries);
+    if (again == -1)
+      break;
+    if (again == 1)
       continue;
-    }
-    if (resp.status == 401 && reauthed && !same_second_retried && time (NULL) - reauth_at <= 1
-        && !(call->upload && call->upload->size < 0)) {
-      /* Keystone keeps a revocation (of a user's tokens: password change,
-       * user disabled; of a project's) as "issued before" its time cut to
-       * the second, and Fernet tokens carry their issue time in whole
-       * seconds (keystone/models/revoke_model.py, revoke/backends/sql.py,
-       * token/providers/fernet): a token issued in the revocation's second
-       * is refused too.  Once more, in the next second. */
-      log_info ("%s: the new token was refused too (issued in the second of a revocation): "
-                "authenticating again in a second", what);
-      same_second_retried = true;
-      http_response_free (&resp);
-      sleep_ms (1100);
-      reauth_at = time (NULL);
-      if (os_reauth (c) == -1)
-        break;
-      continue;
-    }
-    if (resp.status == 409) {
-      msg = os_error_text (resp.body);
-      if (os_conflict_is_transient (msg) && ++conflicts < c->conflict_attempts
-          && !(call->upload && call->upload->size < 0)) {
-        log_warn ("%s: conflict: %s; retrying in %ld ms (attempt %d of %d)", what,
-                  msg ? msg : "", delay, conflicts + 1, c->conflict_attempts);
-        http_response_free (&resp);
-        sleep_ms (delay);
-        delay = delay * 2 > 10000 ? 10000 : delay * 2;
-        continue;
-      }
-    }
     if (resp.status >= 200 && resp.status < 300) {
-      if (resp.len == 0)
-        result = json_null ();
-      else {
-        result = json_loadb (resp.body, resp.len, JSON_DECODE_ANY, NULL);
-        if (result == NULL)
-          result = json_stringn (resp.body, resp.len);
-      }
-      if (result == NULL)
-        log_error ("%s: out of memory", what);
+      result = answer_json (&resp, what);
       if (result && call->response_headers)
         *call->response_headers = TAKE_PTR (resp.headers);
       break;

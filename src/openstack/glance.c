@@ -71,48 +71,37 @@ os_image_get (struct os_client *c, const char *id, bool quiet_404, bool *gone)
   return r;
 }
 
-struct iwait {
-  struct os_client *c;
-  const char *id;
-  json_t *img;
-};
-
-static int
-iwait_done (void *arg)
+static bool
+image_failed (struct os_client *c, const char *id, const json_t *img, const char *st,
+              const char *awaited)
 {
-  struct iwait *w = arg;
-  const char *st;
-
-  json_decref (w->img);
-  w->img = os_image_get (w->c, w->id, false, NULL);
-  if (w->img == NULL)
-    return -1;
-  st = json_string_value (json_object_get (w->img, "status"));
-  if (st && strcmp (st, "active") == 0)
-    return 1;
-  if (st && (strcmp (st, "killed") == 0 || strcmp (st, "deleted") == 0
-             || strcmp (st, "deactivated") == 0)) {
-    log_error ("Glance image %s went to status %s while ferry waited for active; see the "
-               "Glance logs", w->id, st);
-    return -1;
-  }
-  return 0;
+  (void) c;
+  (void) img;
+  (void) awaited;
+  if (strcmp (st, "killed") != 0 && strcmp (st, "deleted") != 0
+      && strcmp (st, "deactivated") != 0)
+    return false;
+  log_error ("Glance image %s went to status %s while ferry waited for active; see the "
+             "Glance logs", id, st);
+  return true;
 }
 
 json_t *
 os_image_wait_active (struct os_client *c, const char *id, int timeout_s)
 {
-  struct iwait w = { .c = c, .id = id };
-  int r = os_poll_kind ("image active", timeout_s, 500, iwait_done, &w);
+  struct os_wait w = { .kind = "image active", .id = id, .status = "active",
+                       .get = os_image_get, .failed = image_failed };
+  int r = os_wait_status (c, &w, timeout_s);
 
   if (r == -2)
     log_error ("Glance image %s: still %s after %d s, waiting for active", id,
-               json_string_value (json_object_get (w.img, "status")) ?: "in an unknown status", timeout_s);
+               json_string_value (json_object_get (w.res, "status")) ?: "in an unknown status", timeout_s);
+  free (w.last);
   if (r != 0) {
-    json_decref (w.img);
+    json_decref (w.res);
     return NULL;
   }
-  return w.img;
+  return w.res;
 }
 
 int

@@ -24,6 +24,25 @@ struct os_client {
   long conflict_delay_ms;
 };
 
+/* client.c: poll a resource until it reaches a status (os_poll_kind).
+ * Each look fetches it with get (quiet about a 404 when waiting for it to
+ * go; *gone set on a 404); a resource gone has reached the status
+ * "deleted".  A status that failed() says will not change (it logs why)
+ * ends the wait with -1. */
+struct os_wait {
+  const char *kind;           /* os_poll_kind's: "server ACTIVE" */
+  const char *id;
+  const char *status;         /* the status awaited; NULL: the resource gone */
+  json_t *(*get) (struct os_client *c, const char *id, bool quiet_404, bool *gone);
+  bool (*failed) (struct os_client *c, const char *id, const json_t *res, const char *status,
+                  const char *awaited);
+  /* Left by the wait, the caller's to release: */
+  json_t *res;                /* the resource as last seen, or NULL */
+  char *last;                 /* its status as last seen ("?": none), or NULL */
+};
+/* os_poll_kind's answer: 0, -1, or -2 on a timeout (the caller logs it). */
+int os_wait_status (struct os_client *c, struct os_wait *w, int timeout_s);
+
 /* keystone.c: authenticate (again) with the cloud's settings; fills token,
  * expiry, ids and endpoints.  0, or an exit code after logging. */
 int os_authenticate (struct os_client *c);

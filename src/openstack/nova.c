@@ -183,61 +183,42 @@ os_server_list (struct os_client *c, const char *query)
   return os_list (c, OS_COMPUTE, path, "servers", "Nova list servers");
 }
 
-struct swait {
-  struct os_client *c;
-  const char *id;
-  json_t *srv;
-  char *last;
-  bool gone_wanted;
-};
-
-static int
-swait_done (void *arg)
+static bool
+server_failed (struct os_client *c, const char *id, const json_t *srv, const char *st,
+               const char *awaited)
 {
-  struct swait *w = arg;
-  bool gone = false;
-  const char *st;
+  const json_t *fault = json_object_get (srv, "fault");
 
-  json_decref (w->srv);
-  w->srv = os_server_get (w->c, w->id, w->gone_wanted, &gone);
-  if (w->gone_wanted)
-    return gone ? 1 : w->srv ? 0 : -1;
-  if (w->srv == NULL)
-    return -1;
-  st = json_string_value (json_object_get (w->srv, "status"));
-  free (w->last);
-  w->last = strdup (st ? st : "?");
-  if (st && strcmp (st, "ACTIVE") == 0)
-    return 1;
-  if (st && strcmp (st, "ERROR") == 0) {
-    const json_t *fault = json_object_get (w->srv, "fault");
-    log_error ("Nova server %s (%s) went to ERROR: %s%s%s; see openstack server show %s "
-               "and the nova-compute logs", w->id,
-               json_string_value (json_object_get (w->srv, "name")) ?: "no name",
-               json_string_value (json_object_get (fault, "message"))
-               ? json_string_value (json_object_get (fault, "message")) : "no fault message",
-               json_object_get (fault, "code") ? " (code " : "",
-               json_object_get (fault, "code") ? "given)" : "", w->id);
-    return -1;
-  }
-  return 0;
+  (void) c;
+  (void) awaited;
+  if (strcmp (st, "ERROR") != 0)
+    return false;
+  log_error ("Nova server %s (%s) went to ERROR: %s%s%s; see openstack server show %s "
+             "and the nova-compute logs", id,
+             json_string_value (json_object_get (srv, "name")) ?: "no name",
+             json_string_value (json_object_get (fault, "message"))
+             ? json_string_value (json_object_get (fault, "message")) : "no fault message",
+             json_object_get (fault, "code") ? " (code " : "",
+             json_object_get (fault, "code") ? "given)" : "", id);
+  return true;
 }
 
 json_t *
 os_server_wait_active (struct os_client *c, const char *id, int timeout_s)
 {
-  struct swait w = { .c = c, .id = id };
-  int r = os_poll_kind ("server ACTIVE", timeout_s, 500, swait_done, &w);
+  struct os_wait w = { .kind = "server ACTIVE", .id = id, .status = "ACTIVE",
+                       .get = os_server_get, .failed = server_failed };
+  int r = os_wait_status (c, &w, timeout_s);
 
   if (r == -2)
     log_error ("Nova server %s: still %s after %d s, waiting for ACTIVE", id,
                w.last ? w.last : "?", timeout_s);
   free (w.last);
   if (r != 0) {
-    json_decref (w.srv);
+    json_decref (w.res);
     return NULL;
   }
-  return w.srv;
+  return w.res;
 }
 
 int
@@ -251,13 +232,13 @@ os_server_delete (struct os_client *c, const char *id)
 int
 os_server_wait_gone (struct os_client *c, const char *id, int timeout_s)
 {
-  struct swait w = { .c = c, .id = id, .gone_wanted = true };
-  int r = os_poll_kind ("server deleted", timeout_s, 500, swait_done, &w);
+  struct os_wait w = { .kind = "server deleted", .id = id, .get = os_server_get };
+  int r = os_wait_status (c, &w, timeout_s);
 
   if (r == -2)
     log_error ("Nova server %s: still there %d s after its deletion (status %s)", id,
-               timeout_s, json_string_value (json_object_get (w.srv, "status")) ?: "unknown");
-  json_decref (w.srv);
+               timeout_s, json_string_value (json_object_get (w.res, "status")) ?: "unknown");
+  json_decref (w.res);
   free (w.last);
   return r == 0 ? 0 : -1;
 }

@@ -8,20 +8,20 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/lock.h"
 #include "common/log.h"
 #include "openstack/openstack.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static json_t *seen;            /* URLs already named */
 
-void
-os_note_plain_http (const char *what, const char *url)
+/* Add url to the URLs seen: true if it was not there yet. */
+static bool
+remember (const char *url)
 {
   bool first = false;
 
-  if (url == NULL || strncasecmp (url, "http://", 7) != 0)
-    return;
-  pthread_mutex_lock (&lock);
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&lock);
   if (seen == NULL)
     seen = json_array ();
   if (seen) {
@@ -34,8 +34,15 @@ os_note_plain_http (const char *what, const char *url)
     if (first)
       json_array_append_new (seen, json_string (url));
   }
-  pthread_mutex_unlock (&lock);
-  if (first)
+  return first;
+}
+
+void
+os_note_plain_http (const char *what, const char *url)
+{
+  if (url == NULL || strncasecmp (url, "http://", 7) != 0)
+    return;
+  if (remember (url))
     log_warn ("OpenStack %s %s is plain http://: the password and tokens cross the "
               "network in clear (use its https:// endpoint if the cloud has one)", what, url);
 }
@@ -43,19 +50,14 @@ os_note_plain_http (const char *what, const char *url)
 json_t *
 os_plain_http_endpoints (void)
 {
-  json_t *r;
-
-  pthread_mutex_lock (&lock);
-  r = seen ? json_deep_copy (seen) : json_array ();
-  pthread_mutex_unlock (&lock);
-  return r;
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&lock);
+  return seen ? json_deep_copy (seen) : json_array ();
 }
 
 void
 os_plain_http_reset (void)
 {
-  pthread_mutex_lock (&lock);
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&lock);
   json_decref (seen);
   seen = NULL;
-  pthread_mutex_unlock (&lock);
 }

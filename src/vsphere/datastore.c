@@ -7,6 +7,7 @@
 
 #include "vsphere/datastore.h"
 #include "common/cleanup.h"
+#include "common/lock.h"
 #include "common/log.h"
 #include "common/util.h"
 
@@ -44,7 +45,7 @@ note_owner (const struct vsphere *vs)
   const char *host = vs_host (vs);
   struct site *s;
 
-  pthread_mutex_lock (&sites_lock);
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&sites_lock);
   s = find_site (host, strlen (host));
   if (s == NULL && (s = calloc (1, sizeof *s)) != NULL) {
     if ((s->host = strdup (host)) == NULL) {
@@ -68,7 +69,6 @@ note_owner (const struct vsphere *vs)
       }
     }
   }
-  pthread_mutex_unlock (&sites_lock);
 }
 
 void
@@ -79,58 +79,52 @@ vs_datastore_forget (const struct vsphere *vs)
 
   if (renewing)
     return;
-  pthread_mutex_lock (&sites_lock);
-  for (struct site **sp = &sites; *sp; ) {
-    struct site *s = *sp;
-    for (size_t i = 0; i < s->nowners; i++)
-      if (s->owners[i] == vs) {
-        s->owners[i] = s->owners[--s->nowners];
-        break;
+  {
+    ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&sites_lock);
+    for (struct site **sp = &sites; *sp; ) {
+      struct site *s = *sp;
+      for (size_t i = 0; i < s->nowners; i++)
+        if (s->owners[i] == vs) {
+          s->owners[i] = s->owners[--s->nowners];
+          break;
+        }
+      if (s->nowners > 0 || ndrop == sizeof drop / sizeof drop[0]) {
+        sp = &s->next;
+        continue;
       }
-    if (s->nowners > 0 || ndrop == sizeof drop / sizeof drop[0]) {
-      sp = &s->next;
-      continue;
+      /* Nobody makes URLs for this host any more: its readers are done. */
+      if (s->readers)
+        drop[ndrop++] = s->readers;
+      *sp = s->next;
+      free (s->owners);
+      free (s->host);
+      free (s->cookie);
+      free (s);
     }
-    /* Nobody makes URLs for this host any more: its readers are done. */
-    if (s->readers)
-      drop[ndrop++] = s->readers;
-    *sp = s->next;
-    free (s->owners);
-    free (s->host);
-    free (s->cookie);
-    free (s);
   }
-  pthread_mutex_unlock (&sites_lock);
   /* Outside the lock: vs_disconnect comes back here. */
   for (size_t i = 0; i < ndrop; i++)
     vs_disconnect (drop[i]);
 }
 
-char *
-vs_datastore_renew_cookie (const char *url, const char *stale, bool *fresh)
+/* vs_datastore_renew_cookie for the site of host (len bytes), under
+ * sites_lock; *old is the session to log out once the lock is released. */
+static char *
+renew_site_cookie (const char *host, size_t len, const char *stale, bool *fresh,
+                   struct vsphere **old)
 {
-  const char *host = url, *end;
   struct site *s;
-  struct vsphere *nv = NULL, *old = NULL;
+  struct vsphere *nv = NULL;
   char *out = NULL;
   int r;
 
-  *fresh = false;
-  if (strncmp (host, "https://", 8) == 0)
-    host += 8;
-  end = host + strcspn (host, "/?#");
-  pthread_mutex_lock (&sites_lock);
-  s = find_site (host, (size_t) (end - host));
-  if (s == NULL || s->nowners == 0) {
-    pthread_mutex_unlock (&sites_lock);
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&sites_lock);
+  s = find_site (host, len);
+  if (s == NULL || s->nowners == 0)
     return NULL;
-  }
-  if (s->cookie && (stale == NULL || strcmp (s->cookie, stale) != 0)) {
+  if (s->cookie && (stale == NULL || strcmp (s->cookie, stale) != 0))
     /* Another reader logged in after this one's cookie was given out. */
-    out = strdup (s->cookie);
-    pthread_mutex_unlock (&sites_lock);
-    return out;
-  }
+    return strdup (s->cookie);
   log_info ("%s: vCenter refused the session of the datastore reads (HTTP 401: it expired "
             "or was ended); logging in again", s->host);
   renewing = true;
@@ -139,7 +133,7 @@ vs_datastore_renew_cookie (const char *url, const char *stale, bool *fresh)
   if (r == 0 && vs_cookie (nv) && (out = strdup (vs_cookie (nv))) != NULL) {
     /* The keep-alive the migration gives its own sessions (migrate.c). */
     vs_keepalive_start (nv, 240);
-    old = s->readers;
+    *old = s->readers;
     s->readers = nv;
     free (s->cookie);
     s->cookie = strdup (out);
@@ -151,9 +145,23 @@ vs_datastore_renew_cookie (const char *url, const char *stale, bool *fresh)
       log_error ("%s: logged in again but vCenter gave no session cookie", s->host);
     free (out);
     out = NULL;
-    old = nv;
+    *old = nv;
   }
-  pthread_mutex_unlock (&sites_lock);
+  return out;
+}
+
+char *
+vs_datastore_renew_cookie (const char *url, const char *stale, bool *fresh)
+{
+  const char *host = url, *end;
+  struct vsphere *old = NULL;
+  char *out;
+
+  *fresh = false;
+  if (strncmp (host, "https://", 8) == 0)
+    host += 8;
+  end = host + strcspn (host, "/?#");
+  out = renew_site_cookie (host, (size_t) (end - host), stale, fresh, &old);
   vs_disconnect (old);                  /* its session is over: Logout is a formality */
   return out;
 }

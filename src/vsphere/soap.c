@@ -11,6 +11,7 @@
 #include "vsphere/xml.h"
 #include "common/cleanup.h"
 #include "common/error.h"
+#include "common/lock.h"
 #include "common/log.h"
 #include "common/redact.h"
 #include "common/util.h"
@@ -331,6 +332,21 @@ vs_connect (const struct vs_opts *opts, struct vsphere **out)
   return 0;
 }
 
+/* Sleep the keep-alive interval, or less if told to stop: true if told to. */
+static bool
+keepalive_sleep (struct vsphere *vs)
+{
+  struct timespec until;
+
+  clock_gettime (CLOCK_REALTIME, &until);
+  until.tv_sec += vs->ka_interval_s;
+  ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&vs->ka_lock);
+  while (!vs->ka_stop
+         && pthread_cond_timedwait (&vs->ka_cond, &vs->ka_lock, &until) != ETIMEDOUT)
+    ;
+  return vs->ka_stop;
+}
+
 /* The keep-alive thread: CurrentTime on its own connection, with the
  * session cookie, every ka_interval_s, so the session never idles out
  * while the disks are read with it (datastore HTTPS, export leases) and
@@ -348,11 +364,12 @@ keepalive_main (void *arg)
     "<CurrentTime xmlns=\"" VIM25_NS "\"><_this type=\"ServiceInstance\">ServiceInstance"
     "</_this></CurrentTime></soapenv:Body></soapenv:Envelope>";
 
-  pthread_mutex_lock (&vs->ka_lock);
-  action = xasprintf ("SOAPAction: %s", vs->soap_action);
-  cookie = vs->cookie ? strdup (vs->cookie) : NULL;
-  host = strdup (vs->host);
-  pthread_mutex_unlock (&vs->ka_lock);
+  {
+    ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&vs->ka_lock);
+    action = xasprintf ("SOAPAction: %s", vs->soap_action);
+    cookie = vs->cookie ? strdup (vs->cookie) : NULL;
+    host = strdup (vs->host);
+  }
   if (h && host) {
     char *colon = strchr (host, ':');
     if (colon)
@@ -362,17 +379,7 @@ keepalive_main (void *arg)
       http_set_cookie (h, host, "vmware_soap_session", cookie);
   }
   for (;;) {
-    struct timespec until;
-    bool stop;
-    clock_gettime (CLOCK_REALTIME, &until);
-    until.tv_sec += vs->ka_interval_s;
-    pthread_mutex_lock (&vs->ka_lock);
-    while (!vs->ka_stop
-           && pthread_cond_timedwait (&vs->ka_cond, &vs->ka_lock, &until) != ETIMEDOUT)
-      ;
-    stop = vs->ka_stop;
-    pthread_mutex_unlock (&vs->ka_lock);
-    if (stop || h == NULL)
+    if (keepalive_sleep (vs) || h == NULL)
       break;
     {
       const char *headers[] = { "Content-Type: text/xml; charset=utf-8", action, NULL };
@@ -409,10 +416,11 @@ vs_keepalive_stop (struct vsphere *vs)
 {
   if (!vs->ka_running)
     return;
-  pthread_mutex_lock (&vs->ka_lock);
-  vs->ka_stop = true;
-  pthread_cond_signal (&vs->ka_cond);
-  pthread_mutex_unlock (&vs->ka_lock);
+  {
+    ACQUIRE_LOCK_FOR_CURRENT_SCOPE (&vs->ka_lock);
+    vs->ka_stop = true;
+    pthread_cond_signal (&vs->ka_cond);
+  }
   pthread_join (vs->ka_thread, NULL);
   vs->ka_running = false;
 }
