@@ -123,12 +123,14 @@ const struct command commands[] = {
     "delete_os_port, delete_os_volume), nothing else.  The source VM is not touched.\n" },
   { "disk-server", cmd_disk_server,
     "Serve one VMware disk over NBD (plumbing: what migrate reads from)",
-    "ferry disk-server [-e @FILE]... --vm NAME --disk KEY|INDEX [--source auto|vddk|https|local|export] "
+    "ferry disk-server [-e @FILE]... --vm NAME --disk KEY|INDEX [--source auto|vddk|nfc|https|local|export] "
     "[--print-argv] [--workdir DIR]",
     "      --vm NAME            the VM\n"
     "      --disk KEY|INDEX     the disk: its key (ferry discover) or 0-based index\n"
-    "      --source KIND        auto (VDDK if installed, else https), vddk, https, local,\n"
-    "                           export (export lease: the VM must be powered off)\n"
+    "      --source KIND        auto (VDDK if installed, else https), vddk, nfc (ferry's\n"
+    "                           NFC plugin; ESXi opens a running VM's disks only through\n"
+    "                           a snapshot), https, local, export (export lease: the VM\n"
+    "                           must be powered off)\n"
     "                           (default: disk_source)\n"
     "      --print-argv         print the NBD server's command line (no secrets) and exit\n"
     "      --workdir DIR        private directory for the socket (default /tmp/ferry-disk-server-PID)\n"

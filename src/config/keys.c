@@ -140,7 +140,7 @@ const struct cfg_key config_keys[] = {
 
   /* ferry's own. */
   { "disk_source", CFG_STRING, false, { 0 }, "auto",
-    "where disk data is read: auto, vddk, https, export or local" },
+    "where disk data is read: auto, vddk, nfc, https, export or local" },
   { "shutdown", CFG_BOOL, false, { 0 }, "false",
     "cold: shut the guest down before the snapshot" },
   { "force_power_off", CFG_BOOL, false, { 0 }, "false",

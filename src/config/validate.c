@@ -48,7 +48,7 @@ struct domain {
   const char *unit;             /* K_INT: "seconds", ... or NULL */
 };
 
-static const char *const disk_sources[] = { "auto", "vddk", "https", "export", "local", NULL };
+static const char *const disk_sources[] = { "auto", "vddk", "nfc", "https", "export", "local", NULL };
 
 #define INT(k, lo, hi, u) { .key = k, .kind = K_INT, .min = lo, .max = hi, .unit = u }
 #define ENUM(k, v) { .key = k, .kind = K_ENUM, .values = v }

@@ -208,9 +208,10 @@ disk_source_plan (struct vsphere *vs, const struct config *cfg, const json_t *vm
       kind = disk_source_probe_vddk (&probe) == 0 ? "vddk" : "https";
     log_debug ("%s: disk_source auto: %s", r->what, kind);
   }
-  if (strcmp (kind, "vddk") == 0) {
+  if (strcmp (kind, "vddk") == 0 || strcmp (kind, "nfc") == 0) {
     CLEANUP_FREE char *h = net_split_host_port (host, 443, &port);
-    r->kind = DISK_SOURCE_VDDK;
+    bool nfc = strcmp (kind, "nfc") == 0;
+    r->kind = nfc ? DISK_SOURCE_NFC : DISK_SOURCE_VDDK;
     r->server = keepc (plan, h);
     r->port = port;
     r->user = config_get_string (cfg, "vcenter_username");
@@ -220,11 +221,25 @@ disk_source_plan (struct vsphere *vs, const struct config *cfg, const json_t *vm
       r->thumbprint = keepc (plan, http_peer_thumbprint (vs_http (vs)));
     else
       r->thumbprint = keep (plan, http_normalise_thumbprint (r->thumbprint));
-    r->libdir = config_get_string (cfg, "libdir");
     r->vm_moref = json_string_value (json_object_get (vm, "moref"));
     r->snapshot_moref = keepc (plan, snapshot_moref);
-    r->transports = "file:nbdssl:nbd";
-    r->compression = NULL;
+    if (nfc) {
+      /* The plugin verifies vCenter by one means: the pinned thumbprint,
+       * else the CA given, else the certificate ferry's own connection
+       * verified (pinned). */
+      const char *ca = config_get_string (cfg, "vcenter_cacert");
+      r->disk_key = json_integer_value (json_object_get (disk, "key"));
+      if (config_get_string (cfg, "vddk_thumbprint") == NULL && ca && *ca) {
+        r->thumbprint = NULL;
+        r->cacert = ca;
+      }
+      r->transports = "nbdssl";
+    }
+    else {
+      r->libdir = config_get_string (cfg, "libdir");
+      r->transports = "file:nbdssl:nbd";
+      r->compression = NULL;
+    }
   }
   else if (strcmp (kind, "https") == 0) {
     r->kind = DISK_SOURCE_HTTPS;
@@ -271,7 +286,7 @@ disk_source_plan (struct vsphere *vs, const struct config *cfg, const json_t *vm
     }
   }
   else {
-    log_error ("disk_source '%s': use auto, vddk, https, local or export", kind);
+    log_error ("disk_source '%s': use auto, vddk, nfc, https, local or export", kind);
     disk_source_plan_free (plan);
     return FERRY_EXIT_USAGE;
   }

@@ -91,6 +91,32 @@ add_qemu_nbd (string_vector *v)
   return r;
 }
 
+/* The nfc plugin: the one built beside this ferry (a build tree:
+ * <bindir>/plugins/nfc/nbdkit-nfc-plugin.so), else the one installed with
+ * it (FERRY_NFC_PLUGIN: nbdkit's plugin directory under ferry's prefix),
+ * else nbdkit's own ("nfc").  malloc'd. */
+static char *
+nfc_plugin (void)
+{
+  char exe[4096];
+  ssize_t n = readlink ("/proc/self/exe", exe, sizeof exe - 1);
+  char *slash, *p;
+
+  if (n > 0) {
+    exe[n] = '\0';
+    if ((slash = strrchr (exe, '/')) != NULL) {
+      *slash = '\0';
+      p = xasprintf ("%s/plugins/nfc/nbdkit-nfc-plugin.so", exe);
+      if (p && access (p, R_OK) == 0)
+        return p;
+      free (p);
+    }
+  }
+  if (access (FERRY_NFC_PLUGIN, R_OK) == 0)
+    return strdup (FERRY_NFC_PLUGIN);
+  return strdup ("nfc");
+}
+
 int
 disk_source_argv (const struct disk_source_req *req, const char *socket,
                   const char *secret_file, char ***argv_out)
@@ -123,6 +149,41 @@ disk_source_argv (const struct disk_source_req *req, const char *socket,
     if (req->compression && *req->compression)
       r |= add (&v, xasprintf ("compression=%s", req->compression));
     r |= add (&v, xasprintf ("file=%s", req->file));
+    break;
+
+  case DISK_SOURCE_NFC:
+    if (!req->server || !req->user || !req->vm_moref || !secret_file
+        || (req->disk_key <= 0 && !req->file)) {
+      log_error ("%s: nfc source needs server, user, password, VM and disk", req->what);
+      string_vector_free_all (&v);
+      return -1;
+    }
+    {
+      CLEANUP_FREE char *plugin = nfc_plugin ();
+      r |= add_nbdkit (&v, socket, plugin ? plugin : "nfc");
+    }
+    if (req->port && req->port != 443)
+      r |= add (&v, xasprintf ("server=%s:%d", req->server, req->port));
+    else
+      r |= add (&v, xasprintf ("server=%s", req->server));
+    r |= add (&v, xasprintf ("user=%s", req->user));
+    r |= add (&v, xasprintf ("password=+%s", secret_file));
+    if (req->thumbprint)
+      r |= add (&v, xasprintf ("thumbprint=%s", req->thumbprint));
+    if (req->cacert && *req->cacert)
+      r |= add (&v, xasprintf ("cacert=%s", req->cacert));
+    r |= add (&v, xasprintf ("vm=moref=%s", req->vm_moref));
+    /* The disk as the snapshot froze it (ESXi opens no running VM's
+     * current disk): its key and the snapshot. */
+    if (req->disk_key > 0)
+      r |= add (&v, xasprintf ("disk=%lld", req->disk_key));
+    else
+      r |= add (&v, xasprintf ("file=%s", req->file));
+    if (req->snapshot_moref)
+      r |= add (&v, xasprintf ("snapshot=%s", req->snapshot_moref));
+    r |= add (&v, xasprintf ("transport=%s", req->transports ? req->transports : "nbdssl"));
+    r |= add (&v, strdup ("connections=2"));
+    r |= add (&v, strdup ("requests=8"));
     break;
 
   case DISK_SOURCE_HTTPS:
@@ -233,6 +294,14 @@ disk_source_probe_vddk (const struct disk_source_req *req)
   return available (req, true);
 }
 
+int
+disk_source_probe_nfc (const struct disk_source_req *req)
+{
+  struct disk_source_req nfc = *req;
+  nfc.kind = DISK_SOURCE_NFC;
+  return available (&nfc, true);
+}
+
 static int
 available (const struct disk_source_req *req, bool quiet)
 {
@@ -268,6 +337,20 @@ available (const struct disk_source_req *req, bool quiet)
       log_error ("%s: nbdkit is not installed: install nbdkit (and nbdkit-plugin-vddk "
                "for VDDK)", req->what);
     return -1;
+  }
+  if (req->kind == DISK_SOURCE_NFC) {
+    CLEANUP_FREE char *plugin = nfc_plugin ();
+    CLEANUP_FREE char *dir = plugin && plugin[0] != '/' ? nbdkit_plugindir () : NULL;
+    CLEANUP_FREE char *so = plugin && plugin[0] == '/' ? strdup (plugin)
+      : dir ? xasprintf ("%s/nbdkit-nfc-plugin.so", dir) : NULL;
+    if (so == NULL || access (so, R_OK) != 0) {
+      if (!quiet)
+        log_error ("%s: ferry's nbdkit nfc plugin is not installed (%s): install ferry's "
+                   "package (it ships the plugin), or read disks over datastore HTTPS: "
+                   "disk_source: https", req->what, so ? so : "nbdkit-nfc-plugin.so");
+      return -1;
+    }
+    return 0;
   }
   {
     CLEANUP_FREE char *dir = nbdkit_plugindir ();
@@ -364,7 +447,7 @@ disk_source_start (const struct disk_source_req *req, struct disk_source *src)
   if (src->socket == NULL)
     return FERRY_EXIT_FAILED;
   unlink (src->socket);
-  if (req->kind == DISK_SOURCE_VDDK)
+  if (req->kind == DISK_SOURCE_VDDK || req->kind == DISK_SOURCE_NFC)
     secret = req->password;
   else if (req->kind == DISK_SOURCE_HTTPS)
     secret = NULL;
@@ -468,6 +551,7 @@ disk_source_kind_name (enum disk_source_kind kind)
   case DISK_SOURCE_HTTPS: return "https";
   case DISK_SOURCE_LOCAL: return "local";
   case DISK_SOURCE_EXPORT: return "export";
+  case DISK_SOURCE_NFC: return "nfc";
   }
   return "unknown";
 }
@@ -480,6 +564,7 @@ disk_source_kind_title (enum disk_source_kind kind)
   case DISK_SOURCE_HTTPS: return "datastore HTTPS";
   case DISK_SOURCE_LOCAL: return "local mount";
   case DISK_SOURCE_EXPORT: return "export lease";
+  case DISK_SOURCE_NFC: return "NFC";
   }
   return "an unknown source";
 }

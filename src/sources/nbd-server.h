@@ -21,26 +21,27 @@
 #include <sys/types.h>
 
 enum disk_source_kind { DISK_SOURCE_VDDK, DISK_SOURCE_HTTPS, DISK_SOURCE_LOCAL,
-                        DISK_SOURCE_EXPORT };
+                        DISK_SOURCE_EXPORT, DISK_SOURCE_NFC };
 
 /* The kind as the state and the report record it: "vddk", "https",
- * "local", "export". */
+ * "local", "export", "nfc". */
 const char *disk_source_kind_name (enum disk_source_kind kind);
 /* The kind as messages say it: "VDDK", "datastore HTTPS", "local mount",
- * "export lease". */
+ * "export lease", "NFC". */
 const char *disk_source_kind_title (enum disk_source_kind kind);
 
 struct disk_source_req {
   enum disk_source_kind kind;
   const char *what;           /* "VM lab-multi disk 2000", for messages */
   const char *file;           /* "[ds] dir/disk.vmdk" as at the snapshot */
-  /* vddk */
+  /* vddk, nfc */
   const char *server;         /* vCenter host (port separately) */
   int port;                   /* 0: default */
   const char *user, *password, *thumbprint, *libdir;
   const char *vm_moref, *snapshot_moref;
   const char *transports;     /* e.g. "file:nbdssl:nbd" */
   const char *compression;    /* e.g. "fastlz", or NULL */
+  long long disk_key;         /* nfc: the disk's device key (with file: its state) */
   /* https, export */
   const char *url;            /* the flat extent's URL; export: the lease's disk URL */
   const char *cookie;         /* vmware_soap_session value */
@@ -73,6 +74,8 @@ int disk_source_argv (const struct disk_source_req *req, const char *socket,
 int disk_source_available (const struct disk_source_req *req);
 /* The same for VDDK, silently: 0 if nbdkit's vddk plugin and the library are there. */
 int disk_source_probe_vddk (const struct disk_source_req *req);
+/* The same for NFC: 0 if nbdkit and ferry's nfc plugin are there. */
+int disk_source_probe_nfc (const struct disk_source_req *req);
 
 /* Start the server and wait until its socket answers.  Returns 0, or an
  * exit code after logging (the server's log tail included). */

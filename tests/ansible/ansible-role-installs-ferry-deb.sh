@@ -61,7 +61,7 @@ installed_ok run2
 
 # The same version rebuilt from a changed tree: a different package file.
 mkdir "$TMP/tree"
-(cd "$FERRY_SRCDIR" && cp -R meson.build meson_options.txt src debian README.md docs scripts "$TMP/tree/")
+(cd "$FERRY_SRCDIR" && cp -R meson.build meson_options.txt src plugins debian README.md docs scripts "$TMP/tree/")
 echo "rebuilt by $TEST_NAME" >> "$TMP/tree/README.md"
 deb2=$("$TMP/tree/scripts/build-deb" "$TMP/deb2" | tail -n 1) || fail "scripts/build-deb (rebuild) failed"
 [ "$(dpkg-deb -f "$deb2" Version)" = "$version" ] || fail "the rebuild has another version"

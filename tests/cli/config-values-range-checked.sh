@@ -39,7 +39,7 @@ good parallel=1 ferry_parallel=1000 max_disks=1 sync_interval=604800 conversion_
      networks_prefix_length=8 networks_prefix_length=32 conversion_host_ssh_timeout=0
 
 # Sets of words: disk_source floppy failed only after snapshot and volumes existed.
-bad disk_source=floppy "key 'disk_source': \"floppy\" is not allowed: expected one of auto, vddk, https, export or local"
+bad disk_source=floppy "key 'disk_source': \"floppy\" is not allowed: expected one of auto, vddk, nfc, https, export or local"
 bad disk_source=HTTPS "key 'disk_source': \"HTTPS\" is not allowed"
 for s in auto vddk https export local; do good disk_source=$s; done
 

@@ -143,11 +143,11 @@ test_integers (void **state)
 static void
 test_enums (void **state)
 {
-  static const char *const sources[] = { "auto", "vddk", "https", "export", "local" };
+  static const char *const sources[] = { "auto", "vddk", "nfc", "https", "export", "local" };
   for (size_t i = 0; i < 5; i++)
     ok ("disk_source", sources[i]);
   refused ("disk_source", "floppy", "key 'disk_source': \"floppy\" is not allowed",
-           "expected one of auto, vddk, https, export or local", NULL);
+           "expected one of auto, vddk, nfc, https, export or local", NULL);
   refused ("disk_source", "Auto", NULL);
   refused ("disk_source", "''", NULL);
   (void) state;
