@@ -245,6 +245,8 @@ record_copy (struct job *j, struct copy_job *cj, json_t *rec)
   json_object_set_new (rec, "bytes_copied", json_integer ((json_int_t) cj->stats.bytes_written));
   json_object_set_new (rec, "bytes_total", json_integer ((json_int_t) cj->stats.total));
   json_object_set_new (rec, "seconds", json_real (cj->stats.seconds));
+  /* Requests retried after a transient error of the source or the volume. */
+  json_object_set_new (rec, "retries", json_integer ((json_int_t) cj->stats.retries));
   json_object_set_new (rec, "source", json_string (disk_source_kind_name (cj->plan->req.kind)));
   /* The checkpoint goes only once the state says "copied". */
   if (state_save (&j->st) == 0) {

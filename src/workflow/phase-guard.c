@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "workflow/job.h"
+#include "workflow/policy.h"
 #include "conversion-host/convert.h"
 #include "openstack/resources.h"
 #include "vsphere/vmops.h"
@@ -57,26 +58,28 @@ static enum step
 guard_disks_since_last_sync (struct job *j)
 {
   json_t *vols = state_obj (&j->st, "volumes");
-  const char *key;
-  json_t *v, *d;
-  size_t i;
+  size_t n = json_array_size (j->disks), i;
+  CLEANUP_FREE long long *keys = calloc (n + 1, sizeof *keys);
+  CLEANUP_FREE bool *is_new = calloc (n + 1, sizeof *is_new);
+  long long removed;
+  json_t *d;
 
-  json_object_foreach (vols, key, v) {
-    bool present = false;
-    json_array_foreach (j->disks, i, d)
-      if (disk_key (d) == atoll (key))
-        present = true;
-    if (!present) {
-      log_error ("VM %s: disk %s was removed from the VM since the last sync (its volume "
-                 "%s is kept): put the disk back, or start over with ferry teardown",
-                 j->name, key, json_string_value (json_object_get (v, "id")));
-      return job_fail (j, FERRY_EXIT_USAGE);
-    }
-  }
+  if (keys == NULL || is_new == NULL)
+    return job_fail (j, FERRY_EXIT_FAILED);
   json_array_foreach (j->disks, i, d)
-    if (json_object_size (vols) && state_disk (&j->st, disk_key (d)) == NULL)
+    keys[i] = disk_key (d);
+  policy_disks_since_last_pass (vols, keys, n, &removed, is_new);
+  if (removed != -1) {
+    log_error ("VM %s: disk %lld was removed from the VM since the last sync (its volume "
+               "%s is kept): put the disk back, or start over with ferry teardown",
+               j->name, removed,
+               json_string_value (json_object_get (state_disk (&j->st, removed), "id")));
+    return job_fail (j, FERRY_EXIT_USAGE);
+  }
+  for (i = 0; i < n; i++)
+    if (is_new[i])
       log_warn ("VM %s: disk %lld is new since the last sync: it gets a volume and a full "
-                "sync", j->name, disk_key (d));
+                "sync", j->name, keys[i]);
   return STEP_NEXT;
 }
 

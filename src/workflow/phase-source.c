@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "workflow/job.h"
+#include "workflow/policy.h"
 #include "conversion-host/attach.h"
 #include "vsphere/inventory.h"
 #include "vsphere/vmops.h"
@@ -88,12 +89,23 @@ stop_for_cold_copy (struct job *j)
 static void
 forget_earlier_copies (struct job *j)
 {
+  enum migrate_mode mode = j->c->o->mode;
   bool earlier = json_object_size (state_obj (&j->st, "volumes")) > 0;
+  /* Only a cold copy of a VM copied before asks whether it still runs. */
+  bool off = mode == MIGRATE_COLD && earlier && powered_off (j);
   const char *k;
   json_t *v;
 
-  if (j->c->o->mode != MIGRATE_COLD) {
-    /* A new warm pass: every disk gets the delta since its change id. */
+  switch (policy_earlier_copies (mode, earlier, off, job_every_disk_copied (j))) {
+  case EARLIER_NONE_OR_STILL:
+    return;
+  case EARLIER_COMPLETE_KEPT:
+    log_warn ("VM %s: every disk was copied by an earlier run, from a snapshot of the "
+              "running VM taken then: that copy is reused (ferry teardown first to copy "
+              "the disks afresh)", j->name);
+    return;
+  case EARLIER_NEW_PASS:
+    /* Every disk gets the delta since its change id. */
     json_object_foreach (state_obj (&j->st, "volumes"), k, v) {
       CLEANUP_FREE char *ck = state_disk_path (&j->st, atoll (k), ".checkpoint");
       json_object_set_new (v, "copied", json_false ());
@@ -102,27 +114,17 @@ forget_earlier_copies (struct job *j)
     }
     json_object_del (j->st.j, "pass");
     return;
-  }
-  if (!earlier || powered_off (j))
-    return;                     /* a stopped VM's disks do not change */
-  if (job_every_disk_copied (j)) {
-    /* A complete set from one earlier snapshot (e.g. the conversion
-     * failed after the copy): consistent, kept, and said. */
-    log_warn ("VM %s: every disk was copied by an earlier run, from a snapshot of the "
-              "running VM taken then: that copy is reused (ferry teardown first to copy "
-              "the disks afresh)", j->name);
+  case EARLIER_RESTART:
+    json_object_foreach (state_obj (&j->st, "volumes"), k, v) {
+      CLEANUP_FREE char *ck = state_disk_path (&j->st, atoll (k), ".checkpoint");
+      if (json_is_true (json_object_get (v, "copied")) || (ck && access (ck, F_OK) == 0))
+        log_info ("VM %s: disk %s was copied from an earlier snapshot of the running VM: "
+                  "copying it again from the new one", j->name, k);
+      json_object_set_new (v, "copied", json_false ());
+      if (ck)
+        unlink (ck);
+    }
     return;
-  }
-  /* Copies made from another snapshot of a running VM would not be
-   * consistent with the new one: they start over. */
-  json_object_foreach (state_obj (&j->st, "volumes"), k, v) {
-    CLEANUP_FREE char *ck = state_disk_path (&j->st, atoll (k), ".checkpoint");
-    if (json_is_true (json_object_get (v, "copied")) || (ck && access (ck, F_OK) == 0))
-      log_info ("VM %s: disk %s was copied from an earlier snapshot of the running VM: "
-                "copying it again from the new one", j->name, k);
-    json_object_set_new (v, "copied", json_false ());
-    if (ck)
-      unlink (ck);
   }
 }
 
@@ -138,13 +140,22 @@ take_snapshot (struct job *j)
   size_t i;
   json_t *s;
 
-  json_array_foreach (old, i, s) {
-    if (recorded && j->snap == NULL && strcmp (json_string_value (s), recorded) == 0) {
+  size_t n = json_array_size (old);
+  CLEANUP_FREE const char **names = calloc (n + 1, sizeof *names);
+  int reuse;
+
+  if (old && names == NULL)
+    return job_fail (j, FERRY_EXIT_FAILED);
+  json_array_foreach (old, i, s)
+    names[i] = json_string_value (s);
+  reuse = policy_snapshot_to_reuse (names, n, recorded);
+  for (i = 0; i < n; i++) {
+    if ((int) i == reuse) {
       j->snap = strdup (recorded);
       log_info ("VM %s: reusing snapshot %s of the interrupted run", j->name, j->snap);
     }
     else
-      vm_snapshot_remove (c->vs, json_string_value (s), j->name);
+      vm_snapshot_remove (c->vs, names[i], j->name);
   }
   if (j->snap == NULL) {
     CLEANUP_FREE char *sname = xasprintf (SNAP_PREFIX "%ld", (long) time (NULL));

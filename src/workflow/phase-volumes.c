@@ -9,6 +9,7 @@
 
 #include "workflow/job.h"
 #include "workflow/plan.h"
+#include "workflow/policy.h"
 #include "openstack/resources.h"
 #include "common/cleanup.h"
 #include "common/error.h"
@@ -164,8 +165,9 @@ phase_volumes (struct job *j)
     return job_fail (j, FERRY_EXIT_DEST);
 
   /* Anything left to copy?  (A sync always looks for changes.) */
-  if (job_every_disk_copied (j) && json_is_true (json_object_get (j->st.j, "converted_or_skipped"))
-      && j->c->o->mode != MIGRATE_SYNC) {
+  if (policy_resume_point (j->c->o->mode, job_every_disk_copied (j),
+                           json_is_true (json_object_get (j->st.j, "converted_or_skipped")))
+      == RESUME_AT_INSTANCE) {
     /* A run killed after its copy (kill -9, power cut) may have left its
      * snapshot: nothing of ferry's stays on the source. */
     if (job_remove_leftover_snapshots (j) == -1)
