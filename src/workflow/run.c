@@ -13,7 +13,7 @@
 #include "conversion-host/conversion-host.h"
 #include "config/clouds.h"
 #include "openstack/resources.h"
-#include "vsphere/inventory.h"
+#include "vsphere/select.h"
 #include "vsphere/vsconfig.h"
 #include "common/cleanup.h"
 #include "common/error.h"
@@ -339,16 +339,16 @@ int
 migrate_vms (const struct config *cfg, const json_t *names, const struct migrate_opts *o)
 {
   struct shared sh = { .lock = PTHREAD_MUTEX_INITIALIZER };
-  struct inventory_opts iopts = { .max_disks = 25 };
+  /* Copies read disks with the session's cookie for a long time without a
+   * SOAP call: the session is kept from idling out. */
+  struct vm_select_opts sopts = { .keepalive_s = 240 };
+  struct vm_selection sel = { 0 };
   struct limits l = run_limits (cfg, o);
-  struct vsphere *vs = NULL;
   struct os_client *os = NULL;
-  CLEANUP_JSON json_t *all = NULL;
-  CLEANUP_JSON json_t *vms = NULL;
   CLEANUP_JSON json_t *cloud = NULL;
   CLEANUP_FREE char *err = NULL;
   FILE *events = NULL;
-  int missing = 0, rc;
+  int rc;
   bool interrupted = o->cancel && atomic_load (o->cancel);   /* before the run started */
   double t0 = now_s ();
 
@@ -366,28 +366,18 @@ migrate_vms (const struct config *cfg, const json_t *names, const struct migrate
     goto done;
   /* already_deploy_conversion_host: false -- deploy or reuse it first. */
   if ((!o->dry_run && (rc = conversion_host_auto (cfg, os)) != 0)
-      || (rc = vs_connect_config (cfg, &vs)) != 0)
+      || (rc = select_vms (cfg, names, &sopts, &sel)) != 0)
     goto done;
-  /* Copies read disks with the session's cookie for a long time without a
-   * SOAP call: keep the session from idling out. */
-  vs_keepalive_start (vs, 240);
-  iopts.datacenter = config_get_string (cfg, "vcenter_datacenter");
-  all = inventory_discover (vs, &iopts);
-  if (all == NULL) {
-    rc = FERRY_EXIT_SOURCE;
-    goto done;
-  }
-  vms = inventory_select (all, names, &missing);
   sh.api_s = now_s () - t0;
-  if (shared_init (&sh, cfg, o, &l, vms, events) == -1
-      || run_workers (&sh, cfg, o, cloud, vs, os, l.parallel) == -1) {
+  if (shared_init (&sh, cfg, o, &l, sel.vms, events) == -1
+      || run_workers (&sh, cfg, o, cloud, sel.vs, os, l.parallel) == -1) {
     rc = FERRY_EXIT_FAILED;
     goto done;
   }
-  rc = run_outcome (&sh, names, o, missing, interrupted, t0);
+  rc = run_outcome (&sh, names, o, sel.missing, interrupted, t0);
  done:
   shared_free (&sh);
-  vs_disconnect (vs);
+  vm_selection_clear (&sel);
   os_disconnect (os);
   if (events)
     fclose (events);
